@@ -33,20 +33,18 @@ class RingKernel:
     ----------
     grid : Grid
         A ring grid (``grid.rings`` is not None).
-    max_central_angle_rad : float
-        Largest footprint radius that will be counted; fixes the number of rings per footprint.
 
     Examples
     --------
     >>> import numpy as np
     >>> from constellations import global_grid
-    >>> k = RingKernel(global_grid(spacing_deg=10.0), max_central_angle_rad=0.2)
+    >>> k = RingKernel(global_grid(spacing_deg=10.0))
     >>> counts = k.count(np.zeros((1, 1)), np.zeros((1, 1)), np.full((1, 1), 0.2))
     >>> counts.shape, int(counts.sum()) > 0
     ((1, 480), True)
     """
 
-    def __init__(self, grid: Grid, max_central_angle_rad: float):
+    def __init__(self, grid: Grid):
         rings: Rings = grid.rings
         if rings is None:
             raise ValueError("RingKernel needs a ring grid; use PointKernel for point lists")
@@ -54,14 +52,13 @@ class RingKernel:
         lat = rings.lat_rad
         n = rings.n
         n_ring = len(lat)
-        spacing = np.diff(lat).min() if n_ring > 1 else np.pi
-        # rings a footprint of radius lambda can touch, + 1 for the searchsorted start
-        self.k = int(min(n_ring, np.floor(2 * max_central_angle_rad / spacing) + 2))
+        self._spacing = np.diff(lat).min() if n_ring > 1 else np.pi
+        self._n_ring = n_ring
         self.n_points = rings.n_points
         self.ring_lat = lat
         off2 = 2 * rings.offset
         self.length = 2 * self.n_points + 4  # + a dump region for padding rings
-        pad = self.k  # padding rings: never covered (cos lat = 0 gives cos D = +inf)
+        pad = n_ring  # padding rings: never covered (cos lat = 0 gives cos D = +inf)
         self.sin_lat = np.concatenate([np.sin(lat), np.zeros(pad)])
         self.cos_lat = np.concatenate([np.cos(lat), np.zeros(pad)])
         self.inv_dlon = np.concatenate([n / (2 * np.pi), np.full(pad, 1 / (2 * np.pi))])
@@ -78,11 +75,7 @@ class RingKernel:
         if grid.scan_index is not None:
             self.fold1 = self.fold1[grid.scan_index]
             self.fold2 = self.fold2[grid.scan_index]
-        sliding = np.lib.stride_tricks.sliding_window_view
-        self._windows = {  # row j: the values of rings j .. j + k - 1, contiguous
-            key: np.ascontiguousarray(sliding(getattr(self, key), self.k))
-            for key in ("sin_lat", "cos_lat", "inv_dlon", "xoff", "n", "off2")
-        }
+        self._windows_by_k = {}
         self.lat_min = lat[0]
         self.lat_max = lat[-1]
 
@@ -105,14 +98,31 @@ class RingKernel:
         lam = np.broadcast_to(lam_rad, lat_rad.shape)
         if out is None:
             out = np.empty((n_time, len(self.fold1)), dtype=np.int32)
-        step = max(1, SLOT_BUDGET // max(1, n_sat * self.k))
+        windows = self._windows(float(np.max(lam, initial=0.0)))
+        k = windows["n"].shape[1]
+        step = max(1, SLOT_BUDGET // max(1, n_sat * k))
         step = min(step, max(1, 4_000_000 // self.length))
         for t0 in range(0, n_time, step):
             sl = slice(t0, min(n_time, t0 + step))
-            out[sl] = self._count_chunk(lat_rad[sl], lon_rad[sl], lam[sl])
+            out[sl] = self._count_chunk(lat_rad[sl], lon_rad[sl], lam[sl], windows)
         return out
 
-    def _count_chunk(self, lat, lon, lam):
+    def _windows(self, max_central_angle_rad: float) -> dict:
+        """Per-ring tables as sliding windows: row j holds rings j .. j + k - 1, contiguous.
+
+        ``k``, the number of rings a footprint can touch (+ 1 for the search start), follows from
+        the largest footprint radius; tables are built once per ``k``.
+        """
+        k = int(min(self._n_ring, np.floor(2 * max_central_angle_rad / self._spacing) + 2))
+        if k not in self._windows_by_k:
+            sliding = np.lib.stride_tricks.sliding_window_view
+            self._windows_by_k[k] = {
+                key: np.ascontiguousarray(sliding(getattr(self, key), k)[: self._n_ring + 1])
+                for key in ("sin_lat", "cos_lat", "inv_dlon", "xoff", "n", "off2")
+            }
+        return self._windows_by_k[k]
+
+    def _count_chunk(self, lat, lon, lam, w):
         n_time = lat.shape[0]
         t_index = np.broadcast_to(np.arange(n_time)[:, None], lat.shape)
         # keep only satellites whose footprint reaches a ring of this grid
@@ -127,7 +137,6 @@ class RingKernel:
         else:
             # the K rings from the first one a footprint can touch: one row copy per satellite
             j0 = np.searchsorted(self.ring_lat, lat - lam)
-            w = self._windows
             sin_s = np.sin(lat)[:, None]
             with np.errstate(divide="ignore", invalid="ignore"):
                 cos_d = np.take(w["sin_lat"], j0, axis=0)

@@ -144,14 +144,11 @@ def analyze(constellation, grid: Grid, start, duration_s: float, step_s: float,
         keep_counts = not grid.is_ring_grid and n_steps * len(grid) <= KEEP_COUNTS_MAX
 
     fixed_lam = None
-    if hasattr(prop, "subsatellite"):
+    if hasattr(prop, "subsatellite"):  # circular orbits: constant footprints
         fixed_lam = central_angle_rad(prop.radius_km - EARTH_RADIUS_KM, elevation, nadir_arg)
-        max_lam = float(np.max(fixed_lam))
-    else:  # altitudes vary (e.g. SGP4): bound the footprint by a generous altitude ceiling
-        max_lam = float(np.max(central_angle_rad(np.full(n_sat, 50_000.0), elevation, nadir_arg)))
 
     _keep_freed_memory()
-    kernel = RingKernel(grid, max_lam) if grid.is_ring_grid else PointKernel(grid)
+    kernel = RingKernel(grid) if grid.is_ring_grid else PointKernel(grid)
     chunk = int(np.clip(CELLS_PER_CHUNK // len(grid), 1, 720))
     starts = range(0, n_steps, chunk)
 

@@ -1,0 +1,333 @@
+"""The ``constellations`` command: run scenarios, compare saved results, list presets and scenarios.
+
+Usage::
+
+    constellations run [SCENARIO ...] [--out DIR] [--formats png,svg] [--threads N] [--quiet]
+    constellations compare RESULT.nc ... [--out DIR] [--formats png,svg] [--quiet]
+    constellations presets
+    constellations show PRESET
+    constellations scenarios
+
+Every subcommand also takes ``--debug`` (show the traceback of any error). Exit codes: 0 success,
+2 bad input (the message says which value and how to fix it), 1 internal error, 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+import traceback
+from pathlib import Path
+
+__all__ = ["build_parser", "main"]
+
+EXIT_OK, EXIT_INTERNAL, EXIT_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
+PROG = "constellations"
+
+
+class UsageError(Exception):
+    """Bad command-line arguments (exit code 2)."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):  # raise instead of printing and exiting, so main() returns 2
+        raise UsageError(f"{message}\n{self.format_usage().strip()}\n"
+                         f"Run '{self.prog} --help' for details.")
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+    return value
+
+
+def _formats(text: str) -> tuple[str, ...]:
+    from .scenario import FORMATS
+
+    items = tuple(x.strip().lower().lstrip(".") for x in text.split(",") if x.strip())
+    bad = [x for x in items if x not in FORMATS]
+    if not items or bad:
+        raise argparse.ArgumentTypeError(f"expected a comma-separated list of {', '.join(FORMATS)} "
+                                         f"(e.g. png,svg), got {text!r}")
+    return items
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of the ``constellations`` command."""
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--debug", action="store_true",
+                        help="print the full traceback of any error")
+    common.add_argument("--quiet", "-q", action="store_true",
+                        help="no progress output and no summary on stdout")
+
+    parser = _Parser(
+        prog=PROG,
+        description="Coverage and revisit of satellite mega-constellations (Kuiper, Starlink, "
+                    "Golden Dome): run scenarios, compare saved results, list presets.",
+        epilog="Exit codes: 0 success, 2 bad input, 1 internal error. "
+               f"Example: {PROG} run --out results/default")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    run = sub.add_parser(
+        "run", parents=[common], help="run scenarios and write results, tables, figures, index",
+        description="Run one or more scenarios (shipped names or .toml files; default: "
+                    "the default scenario). Each writes NetCDF results, summary.csv/.md, figures "
+                    "and index.md/index.html to its own folder.")
+    run.add_argument("scenarios", nargs="*", metavar="SCENARIO",
+                     help="shipped scenario name (see 'constellations scenarios') or .toml path")
+    run.add_argument("--out", type=Path, metavar="DIR",
+                     help="output folder (default ./results/<scenario name>; with several "
+                          "scenarios, DIR/<scenario name>)")
+    run.add_argument("--threads", type=_positive_int, metavar="N",
+                     help="counting threads per analysis (default: CPUs, at most 2)")
+    run.add_argument("--formats", type=_formats, metavar="LIST",
+                     help="figure formats, comma-separated: png, svg, pdf (default: the "
+                          "scenario's [output] formats, else png)")
+
+    cmp_ = sub.add_parser(
+        "compare", parents=[common], help="tables and figures from saved results (no recomputing)",
+        description="Build summary tables, figures and an index from saved NetCDF results "
+                    "(files written by 'constellations run'; a folder means all its .nc files).")
+    cmp_.add_argument("inputs", nargs="+", metavar="RESULT.nc", type=Path)
+    cmp_.add_argument("--out", type=Path, metavar="DIR",
+                      help="output folder (default ./results/compare)")
+    cmp_.add_argument("--formats", type=_formats, default=("png",), metavar="LIST",
+                      help="figure formats, comma-separated (default png)")
+
+    sub.add_parser("presets", parents=[common], help="list the preset constellations",
+                   description="Table of the shipped preset constellations.")
+    show = sub.add_parser("show", parents=[common], help="describe one preset: shells, sources, "
+                          "assumptions", description="Describe a preset constellation.")
+    show.add_argument("preset", metavar="PRESET")
+    sub.add_parser("scenarios", parents=[common], help="list the shipped scenarios",
+                   description="List the shipped scenario files.")
+    return parser
+
+
+# ----------------------------------------------------------------------------- helpers
+
+def _progress_enabled(args) -> bool:
+    return not args.quiet and sys.stderr.isatty()
+
+
+def _reporter(enabled: bool):
+    if not enabled:
+        return None
+
+    def report(line: str) -> None:
+        print(line, file=sys.stderr, flush=True)
+
+    return report
+
+
+def _say(args, text: str = "") -> None:
+    if not args.quiet:
+        print(text, flush=True)
+
+
+def _table(rows: list[list[str]]) -> str:
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+# ----------------------------------------------------------------------------- commands
+
+def _cmd_run(args) -> int:
+    from .report import summary_markdown, write_run
+    from .scenario import DEFAULT_SCENARIO, load_scenario
+
+    names = args.scenarios or [DEFAULT_SCENARIO]
+    loaded = [load_scenario(n) for n in names]  # validate every file before any work
+    slugs = [s.slug for s in loaded]
+    if len(set(slugs)) != len(slugs):
+        dup = sorted({s for s in slugs if slugs.count(s) > 1})
+        raise ValueError(f"several scenarios are named {dup}; their outputs would share a folder. "
+                         "Give each scenario file a distinct name = \"...\"")
+    progress = _progress_enabled(args)
+    report = _reporter(progress)
+    for scenario in loaded:
+        if args.out is None:
+            out = Path("results") / scenario.slug
+        else:
+            out = args.out if len(loaded) == 1 else args.out / scenario.slug
+        t0 = time.perf_counter()
+        if report:
+            report(f"Scenario {scenario.name}: {len(scenario.constellations)} constellation(s), "
+                   f"{scenario.grid.describe()}, {scenario.n_steps} steps of {scenario.step_s:g} s")
+        results, city_results = scenario.analyze(threads=args.threads, progress=progress,
+                                                 report=report)
+        written = write_run(out, results, city_results, title=f"Scenario {scenario.name}",
+                            description=scenario.description, caption=scenario.caption(),
+                            figure_names=scenario.figure_names,
+                            formats=args.formats or scenario.formats, progress=progress,
+                            report=report or (None if args.quiet else _stderr))
+        n_fig = sum(len(v) for v in written["figures"].values())
+        _say(args, f"{scenario.name}: wrote {out}/ ({len(written['netcdf'])} NetCDF, "
+                   f"{n_fig} figure files, summary.csv, summary.md, index.md, index.html) in "
+                   f"{time.perf_counter() - t0:.1f} s")
+        _say(args, summary_markdown(written["table"]).split("\n\n")[0])
+        _say(args)
+    return EXIT_OK
+
+
+def _stderr(line: str) -> None:
+    print(line, file=sys.stderr, flush=True)
+
+
+def _cmd_compare(args) -> int:
+    from .report import split_results, summary_markdown, write_run
+    from .result import load
+    from .scenario import FIGURE_NAMES
+
+    paths = []
+    for p in args.inputs:
+        if p.is_dir():
+            found = sorted(p.glob("*.nc"))
+            if not found:
+                raise FileNotFoundError(f"folder {str(p)!r} holds no .nc result files; give files "
+                                        "written by 'constellations run'")
+            paths.extend(found)
+        else:
+            paths.append(p)
+    datasets = []
+    for p in paths:
+        ds = load(p)
+        if "coverage_time_fraction" not in ds or "constellation" not in ds.attrs:
+            raise ValueError(f"{p} is not a coverage result (no coverage_time_fraction / "
+                             "constellation attribute); give files written by 'constellations run'")
+        datasets.append(ds)
+    results, city_results = split_results(datasets)
+    if not results:
+        raise ValueError("only city results given; add the grid results (<slug>.nc) too")
+    out = args.out or Path("results") / "compare"
+    scen = sorted({str(ds.attrs.get("scenario_name", "")) for ds in results} - {""})
+    a = results[0].attrs
+    caption = (f"{'Scenario ' + ', '.join(scen) + ' (from saved results)' if scen else 'Saved results'}: "
+               f"{a['start_utc']} + {float(a['duration_s']) / 3600:g} h at {float(a['step_s']):g} s "
+               f"steps; grid {a['grid']}; {a['boundary']} edge gaps")
+    keys = ("start_utc", "duration_s", "step_s", "grid", "boundary")
+    differ = [k for k in keys if len({str(ds.attrs[k]) for ds in results}) > 1]
+    if differ:
+        caption += f". Note: the results differ in {', '.join(differ)}; compare with care"
+    written = write_run(out, results, city_results, title="Comparison of saved results",
+                        caption=caption, figure_names=FIGURE_NAMES, formats=args.formats,
+                        save_results=False, data_files=[p.resolve() for p in paths],
+                        progress=_progress_enabled(args),
+                        report=None if args.quiet else _stderr)
+    _say(args, f"wrote {out}/ (summary.csv, summary.md, "
+               f"{sum(len(v) for v in written['figures'].values())} figure files, index.md, index.html)")
+    _say(args, summary_markdown(written["table"]).split("\n\n")[0])
+    return EXIT_OK
+
+
+def _cmd_presets(args) -> int:
+    from .presets import preset, presets
+
+    rows = [["name", "satellites", "shells", "min elevation", "source"]]
+    for name in presets():
+        c = preset(name)
+        elev = sorted({c.min_elevation_deg} | {s.min_elevation_deg for s in c.shells
+                                                if s.min_elevation_deg is not None})
+        source = c.source if len(c.source) <= 70 else c.source[:67] + "..."
+        rows.append([name, f"{len(c):,}", str(len(c.shells)),
+                     " / ".join(f"{e:g} deg" for e in elev), source])
+    print(_table(rows))
+    print(f"\n'{PROG} show NAME' describes one preset in full.")
+    return EXIT_OK
+
+
+def _cmd_show(args) -> int:
+    import numpy as np
+
+    from .geometry import EARTH_RADIUS_KM, central_angle_rad
+    from .presets import preset
+
+    c = preset(args.preset)  # unknown names raise ValueError listing the presets
+    print(c.describe())
+    if c.description:
+        print(f"\n{c.description}")
+    rows = [["shell", "altitude", "inclination", "planes x per plane", "satellites", "min elev",
+             "footprint radius"]]
+    for s in c.shells:
+        elev = c.min_elevation_deg if s.min_elevation_deg is None else s.min_elevation_deg
+        lam = float(central_angle_rad(s.altitude_km, elev, s.max_nadir_deg))
+        rows.append([s.name or "shell", f"{s.altitude_km:g} km", f"{s.inclination_deg:g} deg",
+                     f"{s.planes} x {s.sats_per_plane}", f"{s.total:,}", f"{elev:g} deg",
+                     f"{lam * EARTH_RADIUS_KM:,.0f} km ({np.degrees(lam):.2f} deg)"])
+    print()
+    print(_table(rows))
+    return EXIT_OK
+
+
+def _cmd_scenarios(args) -> int:
+    from .scenario import DEFAULT_SCENARIO, load_scenario, scenarios
+
+    rows = [["name", "constellations", "grid", "window", "description"]]
+    for name in scenarios():
+        s = load_scenario(name)
+        mark = " (default)" if name == DEFAULT_SCENARIO else ""
+        desc = s.description.split(". ")[0]
+        desc = desc if len(desc) <= 60 else desc[:57] + "..."
+        labels = ", ".join(c.preset or c.label or c.slug for c in s.constellations)
+        rows.append([name + mark, labels, s.grid.describe(),
+                     f"{s.duration_s / 3600:g} h / {s.step_s:g} s", desc])
+    print(_table(rows))
+    print(f"\nRun one with '{PROG} run NAME'; files are in data/scenarios/.")
+    return EXIT_OK
+
+
+COMMANDS = {"run": _cmd_run, "compare": _cmd_compare, "presets": _cmd_presets, "show": _cmd_show,
+            "scenarios": _cmd_scenarios}
+
+
+def main(argv=None) -> int:
+    """Run the command line; returns the exit code (0 ok, 2 bad input, 1 internal error).
+
+    Examples
+    --------
+    >>> main(["presets"])  # doctest: +ELLIPSIS
+    name ...
+    0
+    """
+    parser = build_parser()
+    debug = "--debug" in (sys.argv[1:] if argv is None else list(argv))
+    try:
+        args = parser.parse_args(argv)
+        debug = args.__dict__.get("debug", debug)
+        if args.command is None:
+            parser.print_help(sys.stderr)
+            raise UsageError("choose a command: " + ", ".join(COMMANDS))
+        return COMMANDS[args.command](args)
+    except SystemExit as exc:  # --help and --version
+        return exc.code if isinstance(exc.code, int) else EXIT_OK
+    except UsageError as exc:
+        print(f"{PROG}: error: {exc}", file=sys.stderr)
+        return EXIT_INPUT
+    except (ValueError, FileNotFoundError) as exc:
+        if debug:
+            traceback.print_exc()
+        print(f"{PROG}: error: {exc}", file=sys.stderr)
+        return EXIT_INPUT
+    except KeyboardInterrupt:
+        print(f"{PROG}: interrupted; files already written are complete, but without an index "
+              "the folder is not a finished run", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except Exception as exc:
+        if debug:
+            traceback.print_exc()
+        print(f"{PROG}: internal error: {type(exc).__name__}: {exc}\n"
+              f"This is a bug or an environment problem, not your input. "
+              + ("" if debug else "Rerun with --debug to see the traceback, and please report it."),
+              file=sys.stderr)
+        return EXIT_INTERNAL
+
+
+if __name__ == "__main__":
+    sys.exit(main())
