@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 
 from .constellation import Elements
-from .frames import gmst_rad, parse_utc
+from .frames import EARTH_ROTATION_RAD_S, gmst_rad, parse_utc
 from .geometry import EARTH_RADIUS_KM, J2, MU_KM3_S2
 
 __all__ = ["J2Propagator", "j2_rates"]
@@ -89,8 +89,6 @@ class J2Propagator:
         -------
         node_lon_rad, arg_latitude_rad : ndarray, shape (n_time, n_sat)
         """
-        from .frames import EARTH_ROTATION_RAD_S
-
         t = np.asarray(t_s, dtype=float)[:, None]
         e = self.elements
         node = e.raan_rad + (self._raan_rate - EARTH_ROTATION_RAD_S) * t - self._theta0

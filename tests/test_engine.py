@@ -23,11 +23,16 @@ def brute_force_counts(constellation, grid, duration_s, step_s):
     up = np.stack([np.cos(lat) * np.cos(lon), np.cos(lat) * np.sin(lon), np.sin(lat)], axis=-1)
     ground = EARTH_RADIUS_KM * up  # (G, 3)
     eps = np.radians(constellation.min_elevation_deg_per_sat())  # (N,)
+    nadir_max = np.radians(constellation.elements().max_nadir_deg)  # (N,), inf: no sensor limit
     counts = np.zeros((n, len(grid)), dtype=int)
     for g in range(len(grid)):  # slow on purpose: one point at a time
         los = pos - ground[g]  # (T, N, 3)
-        sin_elev = (los @ up[g]) / np.linalg.norm(los, axis=-1)
-        counts[:, g] = (sin_elev >= np.sin(eps)).sum(axis=1)
+        dist = np.linalg.norm(los, axis=-1)
+        sin_elev = (los @ up[g]) / dist
+        # nadir angle at the satellite between the Earth's centre and the ground point
+        cos_nadir = np.einsum("tni,tni->tn", los, pos) / (dist * np.linalg.norm(pos, axis=-1))
+        in_cone = np.arccos(np.clip(cos_nadir, -1, 1)) <= nadir_max
+        counts[:, g] = ((sin_elev >= np.sin(eps)) & in_cone).sum(axis=1)
     return counts
 
 
@@ -74,6 +79,9 @@ CASES = [  # (constellation, grid): random small Walker shells, global, regional
                                      cs.Shell(1100.0, 30.0, 3, 4, 2, raan_offset_deg=45.0)),
                       min_elevation_deg=15.0),
      cs.points([52.52, 38.9, 39.03, -33.9, 0.0, 89.9, -89.9], [13.4, -77.0, 125.75, 151.2, 180.0, 0.0, 10.0])),
+    (cs.Constellation("sensor cone", (cs.Shell(900.0, 65.0, 6, 6, 2, max_nadir_deg=35.0),
+                                      cs.Shell(700.0, 45.0, 4, 6, 1)), min_elevation_deg=5.0),
+     cs.global_grid(spacing_deg=4.0)),
 ]
 
 
