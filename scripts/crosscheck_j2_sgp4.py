@@ -70,10 +70,10 @@ def main(argv=None) -> str:
         fringe = f"{100 * (f2 - f1) / f1:+.1f} %" if f1 > 0 else "no gaps"
         lines.append(f"| {shell.name} | {c1:.4f} / {c2:.4f} | {100 * (c2 - c1):+.2f} | {g1:.0f} / {g2:.0f} | "
                      f"{100 * (g2 - g1) / g1:+.2f} % | {f1:.0f} / {f2:.0f} | {fringe} |")
-    lines += ["", "Mean revisit: area-weighted over all cells, STK convention (a never-covered cell counts T). "
-              "Revisit where gaps: over the cells that are reached but have gaps - for full shells that is the "
-              "fringe near the highest covered latitude, where SGP4's short-period altitude oscillation "
-              "(a few km) moves the footprint edge and changes the few short gaps there."]
+    lines += ["", "Mean revisit: area-weighted over all cells, STK convention (a never-covered cell "
+              "counts T). Revisit where gaps: over the cells that are reached but have gaps - for full "
+              "shells that is the fringe near the highest covered latitude, where SGP4's short-period "
+              "altitude oscillation (a few km) moves the footprint edge and changes the few short gaps."]
     text = "\n".join(lines)
     print(text)
     args.out.mkdir(parents=True, exist_ok=True)
