@@ -320,6 +320,9 @@ def _new_figure(width_in, height_in, results=None, caption=None, title=None):
 
     lines = _caption_text(results, caption, width_in)
     cap_h = 0.08 + 0.125 * len(lines) if lines else 0.0
+    # whole tenths of an inch, so that a PNG is exactly figsize * dpi pixels at the usual dpi values
+    width_in = round(width_in, 1)
+    cap_h = round(height_in + cap_h, 1) - height_in
     fig = Figure(figsize=(width_in, height_in + cap_h), layout="constrained", dpi=100)
     if not lines:
         main = fig.subfigures(1, 1)
@@ -493,7 +496,7 @@ def _map_style(results, variable, log, vmin, vmax) -> _MapStyle:
     return _MapStyle(norm, cmap, disp, zero_label, nan_label)
 
 
-def _classes(ds, variable, style, log):
+def _classes(ds, variable, log):
     """Per-cell class: 0 value, 1 never covered, 2 NaN, 3 zero on a log scale."""
     v = ds[variable].values.astype(float)
     never = (ds["never_covered"].values.astype(bool) if "never_covered" in ds.data_vars
@@ -538,8 +541,14 @@ def _fmt_lon(v):
     return f"{abs(v):g}°{'E' if v > 0 else 'W'}"
 
 
+def _graticule_step(extent) -> int:
+    x0, x1, y0, y1 = extent
+    span = max((x1 - x0) / (2 * _EE_X_MAX) * 360.0, (y1 - y0) / (2 * _EE_Y_MAX) * 180.0)
+    return 30 if span >= 90 else 10 if span >= 30 else 5 if span >= 12 else 2
+
+
 def _draw_base(ax, extent, *, labels=True):
-    """Outline, graticule (30 deg), coastlines and graticule labels on an Equal Earth axes."""
+    """Outline, graticule, coastlines and graticule labels (degrees) on an Equal Earth axes."""
     from matplotlib import patheffects
     from matplotlib.patches import Polygon
 
@@ -548,13 +557,16 @@ def _draw_base(ax, extent, *, labels=True):
     clip = Polygon(np.column_stack([ox, oy]), closed=True, transform=ax.transData, facecolor="none",
                    edgecolor="none")
     ax.add_patch(clip)
+    step = _graticule_step(extent)
+    lats = [v for v in range(-90 + step, 90, step) if abs(v) < 90]
+    lons = list(range(-180, 181, step))
     grat_kw = {"color": "0.55", "lw": 0.35, "alpha": 0.7, "zorder": 3}
-    lat_line = np.linspace(-90, 90, 91)
-    for lon in range(-180, 181, 30):
+    lat_line = np.linspace(-90, 90, 181)
+    lon_line = np.linspace(-180, 180, 361)
+    for lon in lons:
         x, y = equal_earth(np.full_like(lat_line, lon), lat_line)
         ax.plot(x, y, **grat_kw)[0].set_clip_path(clip)
-    lon_line = np.linspace(-180, 180, 181)
-    for lat in range(-60, 61, 30):
+    for lat in lats:
         x, y = equal_earth(lon_line, np.full_like(lon_line, lat))
         ax.plot(x, y, **grat_kw)[0].set_clip_path(clip)
     xy = _coastline_xy()
@@ -562,21 +574,26 @@ def _draw_base(ax, extent, *, labels=True):
             path_effects=[patheffects.withStroke(linewidth=1.3, foreground="white", alpha=0.55)])
     ax.plot(ox, oy, color="0.3", lw=0.7, zorder=5)
     full = (x1 - x0) > 1.9 * _EE_X_MAX
+    text_kw = {"fontsize": 6, "color": "0.35", "clip_on": False}
     if labels:
-        for lat in range(-60, 61, 30):
+        for lat in lats:
             if full:
                 xl, yl = equal_earth(-180.0, lat)
             else:
-                yl = equal_earth(0.0, lat)[1]
-                xl = x0
-            if y0 <= yl <= y1:
-                ax.text(float(xl) - 0.03, float(yl), _fmt_lat(lat), ha="right", va="center",
-                        fontsize=6, color="0.35", clip_on=False)
+                xl, yl = x0, equal_earth(0.0, lat)[1]
+            if y0 <= yl <= y1 and (full or (lat % (2 * step) == 0 or step >= 10)):
+                ax.text(float(xl) - 0.01 * (x1 - x0), float(yl), _fmt_lat(lat), ha="right",
+                        va="center", **text_kw)
         if full:
             for lon in range(-120, 121, 60):
                 xb, yb = equal_earth(lon, -90.0)
-                ax.text(float(xb), float(yb) - 0.04, _fmt_lon(lon), ha="center", va="top",
-                        fontsize=6, color="0.35", clip_on=False)
+                ax.text(float(xb), float(yb) - 0.04, _fmt_lon(lon), ha="center", va="top", **text_kw)
+        else:  # where the meridians cross the lower edge of the view
+            lat_edge = float(equal_earth_inverse(0.0, y0)[1])
+            for lon in lons:
+                xb = float(equal_earth(lon, lat_edge)[0])
+                if x0 <= xb <= x1:
+                    ax.text(xb, y0 - 0.01 * (y1 - y0), _fmt_lon(lon), ha="center", va="top", **text_kw)
     ax.set_xlim(x0, x1)
     ax.set_ylim(y0, y1)
     ax.set_aspect("equal")
@@ -591,7 +608,7 @@ def _draw_map_panel(ax, ds, variable, style, log, raster):
     present = set()
     if raster.cell is None:  # point grid: markers
         v = ds[variable].values.astype(float) * style.display.scale
-        cls = _classes(ds, variable, style, log)
+        cls = _classes(ds, variable, log)
         x, y = equal_earth(ds["lon_deg"].values, ds["lat_deg"].values)
         ok = cls == 0
         ax.scatter(x[ok], y[ok], c=v[ok], cmap=style.cmap, norm=style.norm, s=22, edgecolors="black",
@@ -607,7 +624,7 @@ def _draw_map_panel(ax, ds, variable, style, log, raster):
         return present
     cell = raster.cell
     v = ds[variable].values.astype(float) * style.display.scale
-    cls = _classes(ds, variable, style, log)
+    cls = _classes(ds, variable, log)
     valid = cell >= 0
     img = np.full(cell.shape, np.nan)
     img[valid] = v[cell[valid]]
@@ -648,10 +665,15 @@ def _category_handles(present, style):
     return handles
 
 
-def _log_axis_format(axis):
+def _log_axis_format(axis, lo=None, hi=None):
+    """Plain-number ticks (1, 2, 5, 10, ...) on a log axis, denser when the range is short."""
     from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
-    axis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
+    if lo is None or hi is None:
+        lo, hi = axis.get_view_interval()
+    decades = np.log10(hi / lo) if lo > 0 and hi > lo else 3.0
+    subs = (1.0, 1.5, 2.0, 3.0, 5.0, 7.0) if decades < 1.2 else (1.0, 2.0, 5.0) if decades < 4 else (1.0,)
+    axis.set_major_locator(LogLocator(base=10, subs=subs))
     axis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
     axis.set_minor_formatter(NullFormatter())
 
@@ -662,7 +684,9 @@ def _maps_into(fig, results, variable, *, log, vmin, vmax, ncols=None, panel_tit
     from matplotlib.cm import ScalarMappable
 
     style = _map_style(results, variable, log, vmin, vmax)
-    log = style.norm.__class__.__name__ == "LogNorm"
+    from matplotlib.colors import LogNorm
+
+    log = isinstance(style.norm, LogNorm)
     n = len(results)
     ncols = ncols or min(n, 3)
     nrows = math.ceil(n / ncols)
@@ -686,7 +710,7 @@ def _maps_into(fig, results, variable, *, log, vmin, vmax, ncols=None, panel_tit
     cbar.set_label(label or style.display.label, fontsize=9)
     cbar.ax.tick_params(labelsize=8)
     if log:
-        _log_axis_format(cbar.ax.xaxis)
+        _log_axis_format(cbar.ax.xaxis, style.norm.vmin, style.norm.vmax)
     handles = _category_handles(present, style)
     if handles:  # under the colour bar, so that every row of maps keeps the same width
         fig.legend(handles=handles, loc="outside lower center", ncols=len(handles), fontsize=8,
@@ -721,14 +745,15 @@ def maps(results, variable, *, log=None, title=None, caption=None, vmin=None, vm
     -------
     matplotlib.figure.Figure
         One shared colour bar with units (times shown in s, min or h, fractions in %); never-covered
-        cells hatched, NaN cells grey, zero on a log scale white, each with a legend entry.
+        cells hatched, NaN cells grey, zero on a log scale (always in view) pale cream, each with a
+        legend entry only when present.
     """
     results = _as_results(results)
     _check_variable(results, variable)
     n = len(results)
     ncols = min(n, 3)
     nrows = math.ceil(n / ncols)
-    width = PANEL_WIDTH_IN * ncols + 0.4
+    width = max(PANEL_WIDTH_IN * ncols + 0.4, 7.0)
     extent = _map_extent(results)
     aspect = (extent[3] - extent[2]) / (extent[1] - extent[0])
     height = nrows * (PANEL_WIDTH_IN * aspect + 0.35) + 1.35
@@ -778,7 +803,7 @@ def _profile_into(ax, results, variable, *, legend=False):
     ax.tick_params(labelsize=7)
     ax.grid(True, color="0.88", lw=0.5)
     title = "ring mean" + (" (dashed: ring max)" if variable == "revisit_max_s" else "")
-    ax.set_title(title, fontsize=8, color="0.3")
+    ax.set_title(title, fontsize=8)
     if legend:
         ax.legend(fontsize=7, frameon=False)
 
@@ -988,7 +1013,7 @@ def _city_into(ax, city_results, name, *, legend=False):
         c = names.index(name)
         lat, lon = float(ds["lat_deg"].values[c]), float(ds["lon_deg"].values[c])
         counts = ds["visible_count"].values[:, c]
-        ax.step(ds["time"].values, counts, where="post", color=_color(i), lw=1.1, label=_name(ds))
+        ax.step(ds["time"].values, counts, where="post", color=_color(i), lw=0.8, label=_name(ds))
     where = f" ({_fmt_lat(round(lat, 1))}, {_fmt_lon(round(lon, 1))})" if lat is not None else ""
     ax.set_title(f"{name}{where}", fontsize=9)
     ax.set_ylim(bottom=0)
@@ -1184,12 +1209,7 @@ def save_figure(fig, path_without_suffix, formats=("png",), dpi=150) -> list[Pat
 def _metadata(fmt):
     from . import __version__
 
-    software = f"constellations {__version__}"
-    if fmt == "png":
-        return {"Software": software}
-    if fmt == "svg":
-        return {"Creator": software}
-    return {"Creator": software}
+    return {"Software" if fmt == "png" else "Creator": f"constellations {__version__}"}
 
 
 def _map_figure(variable, doc):

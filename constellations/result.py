@@ -196,6 +196,8 @@ def _row(ds, mask=None) -> dict:
         "coverage_time": _wmean(ds["coverage_time_fraction"].values, w),
         "visible_mean": _wmean(ds["visible_mean"].values, w),
         "revisit_mean_s": _wmean(ds["revisit_mean_s"].values, w),
+        "revisit_mean_covered_s": _wmean(ds["revisit_mean_s"].values,
+                                         np.where(ds["never_covered"].values, 0.0, w)),
         "revisit_max_s": float(finite_max.max()) if finite_max.size else np.nan,
         "mean_response_time_s": _wmean(ds["mean_response_time_s"].values, w),
         "time_average_gap_s": _wmean(ds["time_average_gap_s"].values, w),
@@ -214,8 +216,10 @@ def summary(results):
     pandas.DataFrame
         Columns ``constellation``, ``satellites``, ``grid``, ``cells``, ``ever_covered`` (share of
         the grid covered at least once), ``coverage_time`` (weighted mean coverage time fraction),
-        ``visible_mean``, ``revisit_mean_s`` (weighted mean over cells where it is defined),
-        ``revisit_max_s`` (largest over cells), ``mean_response_time_s``, ``time_average_gap_s``,
+        ``visible_mean``, ``revisit_mean_s`` (weighted mean over cells where it is defined; under
+        the optimistic convention a never-covered cell counts the whole interval T),
+        ``revisit_mean_covered_s`` (the same over cells covered at least once, so uncovered polar caps
+        do not dominate it), ``revisit_max_s`` (largest over cells), ``mean_response_time_s``, ``time_average_gap_s``,
         ``boundary``, ``step_s``, ``duration_s``.
     """
     import pandas as pd
