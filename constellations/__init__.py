@@ -27,8 +27,21 @@ from .grid import (
 )
 from .presets import preset, presets
 from .result import latitude_bands, load, save, summary
+from .tle import Catalog
+
+_LAZY_MODULES = {"figures", "naturalearth", "tle", "coverage", "metrics", "frames"}
+
+
+def __getattr__(name):
+    """Submodules that load heavier libraries (matplotlib) on first use: ``cs.figures``."""
+    if name in _LAZY_MODULES:
+        import importlib
+
+        return importlib.import_module(f".{name}", __name__)
+    raise AttributeError(f"module 'constellations' has no attribute {name!r}")
 
 __all__ = [
+    "Catalog",
     "Constellation",
     "Elements",
     "Grid",
