@@ -57,13 +57,36 @@ def _formats(text: str) -> tuple[str, ...]:
     return items
 
 
+def _figure_list(text: str) -> tuple[str, ...]:
+    from .scenario import available_figures
+
+    if text.strip().lower() == "none":
+        return ()
+    known = available_figures()
+    items = tuple(x.strip() for x in text.split(",") if x.strip())
+    bad = [x for x in items if x not in known]
+    if not items or bad:
+        raise argparse.ArgumentTypeError(f"expected 'none' or a comma-separated list of figure "
+                                         f"names from {', '.join(known)}; got {text!r}")
+    return items
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``constellations`` command."""
+    from .scenario import DEFAULT_SCENARIO
+
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--debug", action="store_true",
                         help="print the full traceback of any error")
     common.add_argument("--quiet", "-q", action="store_true",
                         help="no progress output and no summary on stdout")
+    figures = argparse.ArgumentParser(add_help=False)
+    figures.add_argument("--formats", type=_formats, metavar="LIST",
+                         help="figure formats, comma-separated: png, svg, pdf (default: the "
+                              "scenario's [output] formats, else png)")
+    figures.add_argument("--figures", type=_figure_list, metavar="LIST",
+                         help="figures to draw, comma-separated names, or 'none' (default: the "
+                              "scenario's [figures] names, else all)")
 
     parser = _Parser(
         prog=PROG,
@@ -74,9 +97,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
     run = sub.add_parser(
-        "run", parents=[common], help="run scenarios and write results, tables, figures, index",
-        description="Run one or more scenarios (shipped names or .toml files; default: "
-                    "the default scenario). Each writes NetCDF results, summary.csv/.md, figures "
+        "run", parents=[common, figures], help="run scenarios and write results, tables, figures, index",
+        description=f"Run one or more scenarios (shipped names or .toml files; default: "
+                    f"{DEFAULT_SCENARIO}). Each writes NetCDF results, summary.csv/.md, figures "
                     "and index.md/index.html to its own folder.")
     run.add_argument("scenarios", nargs="*", metavar="SCENARIO",
                      help="shipped scenario name (see 'constellations scenarios') or .toml path")
@@ -85,19 +108,14 @@ def build_parser() -> argparse.ArgumentParser:
                           "scenarios, DIR/<scenario name>)")
     run.add_argument("--threads", type=_positive_int, metavar="N",
                      help="counting threads per analysis (default: CPUs, at most 2)")
-    run.add_argument("--formats", type=_formats, metavar="LIST",
-                     help="figure formats, comma-separated: png, svg, pdf (default: the "
-                          "scenario's [output] formats, else png)")
 
     cmp_ = sub.add_parser(
-        "compare", parents=[common], help="tables and figures from saved results (no recomputing)",
+        "compare", parents=[common, figures], help="tables and figures from saved results (no recomputing)",
         description="Build summary tables, figures and an index from saved NetCDF results "
                     "(files written by 'constellations run'; a folder means all its .nc files).")
     cmp_.add_argument("inputs", nargs="+", metavar="RESULT.nc", type=Path)
     cmp_.add_argument("--out", type=Path, metavar="DIR",
                       help="output folder (default ./results/compare)")
-    cmp_.add_argument("--formats", type=_formats, default=("png",), metavar="LIST",
-                      help="figure formats, comma-separated (default png)")
 
     sub.add_parser("presets", parents=[common], help="list the preset constellations",
                    description="Table of the shipped preset constellations.")
@@ -161,11 +179,14 @@ def _cmd_run(args) -> int:
         if report:
             report(f"Scenario {scenario.name}: {len(scenario.constellations)} constellation(s), "
                    f"{scenario.grid.describe()}, {scenario.n_steps} steps of {scenario.step_s:g} s")
-        results, city_results = scenario.analyze(threads=args.threads, progress=progress,
+        # analyze() draws its own bar on a terminal when the work is long enough (None)
+        results, city_results = scenario.analyze(threads=args.threads,
+                                                 progress=None if progress else False,
                                                  report=report)
         written = write_run(out, results, city_results, title=f"Scenario {scenario.name}",
                             description=scenario.description, caption=scenario.caption(),
-                            figure_names=scenario.figure_names,
+                            figure_names=(scenario.figure_names if args.figures is None
+                                          else args.figures),
                             formats=args.formats or scenario.formats, progress=progress,
                             report=report or (None if args.quiet else _stderr))
         n_fig = sum(len(v) for v in written["figures"].values())
@@ -184,7 +205,7 @@ def _stderr(line: str) -> None:
 def _cmd_compare(args) -> int:
     from .report import split_results, summary_markdown, write_run
     from .result import load
-    from .scenario import FIGURE_NAMES
+    from .scenario import available_figures
 
     paths = []
     for p in args.inputs:
@@ -217,7 +238,9 @@ def _cmd_compare(args) -> int:
     if differ:
         caption += f". Note: the results differ in {', '.join(differ)}; compare with care"
     written = write_run(out, results, city_results, title="Comparison of saved results",
-                        caption=caption, figure_names=FIGURE_NAMES, formats=args.formats,
+                        caption=caption,
+                        figure_names=available_figures() if args.figures is None else args.figures,
+                        formats=args.formats or ("png",),
                         save_results=False, data_files=[p.resolve() for p in paths],
                         progress=_progress_enabled(args),
                         report=None if args.quiet else _stderr)

@@ -27,6 +27,7 @@ from .metrics import BOUNDARIES, CoverageAccumulator
 __all__ = ["analyze"]
 
 CELLS_PER_CHUNK = 2_000_000  # (time step, cell) values per accumulator chunk
+SAT_STEPS_PER_CHUNK = 500_000  # (time step, satellite) positions per propagation chunk
 KEEP_COUNTS_MAX = 50_000_000  # keep the (time, cell) counts when they hold fewer values
 
 
@@ -149,7 +150,7 @@ def analyze(constellation, grid: Grid, start, duration_s: float, step_s: float,
 
     _keep_freed_memory()
     kernel = RingKernel(grid) if grid.is_ring_grid else PointKernel(grid)
-    chunk = int(np.clip(CELLS_PER_CHUNK // len(grid), 1, 720))
+    chunk = int(np.clip(min(CELLS_PER_CHUNK // len(grid), SAT_STEPS_PER_CHUNK // n_sat), 1, 720))
     starts = range(0, n_steps, chunk)
 
     def count_chunk(k0):

@@ -18,12 +18,12 @@ from __future__ import annotations
 
 import functools
 import math
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+
+from .atomic import atomic_path
 
 __all__ = [
     "FIGURES",
@@ -1194,14 +1194,8 @@ def save_figure(fig, path_without_suffix, formats=("png",), dpi=150) -> list[Pat
     written = []
     for fmt in formats:
         path = base.parent / f"{base.name}.{fmt}"
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-        os.close(fd)
-        try:
+        with atomic_path(path) as tmp:
             fig.savefig(tmp, format=fmt, dpi=dpi, metadata=_metadata(fmt))
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
         written.append(path)
     return written
 

@@ -21,11 +21,12 @@ from pathlib import Path
 
 import numpy as np
 
+from .atomic import atomic_write_text
+
 __all__ = [
     "BAND_EDGES_DEG",
     "FIGURE_CAPTIONS",
     "LIMITS",
-    "atomic_write_text",
     "split_results",
     "summary_markdown",
     "summary_table",
@@ -46,6 +47,13 @@ LIMITS = (
     "Earth 1:50m populated places (metropolitan population, pop_max)."
 )
 
+TABLE_NOTE = (
+    "Shares are of the grid area (or of the population in the city sample). Revisit = gap between "
+    "accesses, in minutes; 0 where a cell is never out of view. The headline mean revisit leaves "
+    "out cells never covered (summary.csv revisit_mean_s counts them with the whole window); the "
+    "band table and the maximum include them."
+)
+
 FIGURE_CAPTIONS = {
     "coverage_map": "Share of time with at least one satellite in view, per grid cell.",
     "revisit_mean_map": "Mean revisit (mean gap between accesses), per grid cell.",
@@ -60,21 +68,6 @@ FIGURE_CAPTIONS = {
 
 
 # ----------------------------------------------------------------------------- atomic files
-
-def atomic_write_text(path, text: str) -> Path:
-    """Write text to ``path`` via a temporary file in the same folder and a rename."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
-            f.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
-
 
 # ----------------------------------------------------------------------------- tables
 
@@ -110,7 +103,9 @@ def summary_table(results, city_results=None, *, band_edges_deg=BAND_EDGES_DEG):
         ``satellites``, ``grid``, ``cells``, ``ever_covered`` (area share covered at least once),
         ``coverage_time`` (area-weighted mean share of time covered), ``time_{N}plus_in_view``
         (area-weighted share of time with at least N in view, for each N >= 2 of the result),
-        ``visible_mean``, ``revisit_mean_s`` (area-weighted mean over cells), ``revisit_max_s``
+        ``visible_mean``, ``revisit_mean_s`` (area-weighted mean over cells; a cell never covered
+        counts with the whole window under the optimistic convention), ``revisit_mean_covered_s``
+        (the same over cells covered at least once), ``revisit_max_s``
         (largest over cells), ``mean_response_time_s``, per band ``coverage_time_abslat_LO_HI``,
         ``revisit_mean_s_abslat_LO_HI``, ``revisit_max_s_abslat_LO_HI``, then
         ``coverage_time_population`` (population-weighted), ``revisit_mean_s_population``,
@@ -144,6 +139,7 @@ def summary_table(results, city_results=None, *, band_edges_deg=BAND_EDGES_DEG):
                 frac = ds["nfold_time_fraction"].sel(nfold=n).values
                 row[f"time_{int(n)}plus_in_view"] = _wmean(frac, w)
         row.update(visible_mean=b["visible_mean"], revisit_mean_s=b["revisit_mean_s"],
+                   revisit_mean_covered_s=b["revisit_mean_covered_s"],
                    revisit_max_s=b["revisit_max_s"], mean_response_time_s=b["mean_response_time_s"])
         mine = bands.iloc[i * (len(band_edges_deg) - 1):(i + 1) * (len(band_edges_deg) - 1)]
         for _, r in mine.iterrows():
@@ -186,7 +182,7 @@ def _table_rows(table) -> tuple[list[list[str]], list[list[str]]]:
     head = (["Constellation", "Satellites", "Ever covered", "Coverage time (area)",
              "Coverage time (population)"]
             + [f"≥{c.split('_')[1].removesuffix('plus')} in view" for c in nfold_cols]
-            + ["Mean in view", "Mean revisit (min)", "Max revisit (min)"])
+            + ["Mean in view", "Mean revisit, covered area (min)", "Max revisit (min)"])
     main = [head]
     bands = sorted({c.removeprefix("revisit_mean_s_") for c in table.columns
                     if c.startswith("revisit_mean_s_abslat_")},
@@ -200,7 +196,7 @@ def _table_rows(table) -> tuple[list[list[str]], list[list[str]]]:
         main.append([str(r["constellation"]), f"{int(r['satellites']):,}", _pct(r["ever_covered"]),
                      _pct(r["coverage_time"]), _pct(r["coverage_time_population"])]
                     + [_pct(r[c]) for c in nfold_cols]
-                    + [f"{r['visible_mean']:.2f}", _minutes(r["revisit_mean_s"]),
+                    + [f"{r['visible_mean']:.2f}", _minutes(r["revisit_mean_covered_s"]),
                        _minutes(r["revisit_max_s"])])
         cells = [str(r["constellation"])]
         for b in bands:
@@ -231,8 +227,7 @@ def write_tables(table, out_dir, *, title: str = "Summary", caption: str = "") -
     out_dir = Path(out_dir)
     csv = atomic_write_text(out_dir / "summary.csv", table.to_csv(index=False))
     text = f"# {title}\n\n" + (f"{caption}\n\n" if caption else "") + summary_markdown(table)
-    text += ("\nShares are of the grid area (or of the population in the city sample); revisit = "
-             "gap between accesses, in minutes. Full precision and more columns in summary.csv.\n")
+    text += ("\n" + TABLE_NOTE + " Full precision and more columns in summary.csv.\n")
     md = atomic_write_text(out_dir / "summary.md", text)
     return [csv, md]
 
@@ -282,7 +277,7 @@ def write_index(out_dir, *, title: str, description: str, caption: str, table, f
     md += [f"*{caption}*", ""]
     md += [f"- **{k}**: {v}" for k, v in parameters]
     md += ["", "## Summary", "", _md(main), "", "By band of absolute latitude (area-weighted):", "",
-           _md(bands), ""]
+           _md(bands), "", TABLE_NOTE, ""]
     if entries:
         md += ["## Figures", ""]
         for name, cap, shown, others in entries:
@@ -316,7 +311,7 @@ def write_index(out_dir, *, title: str, description: str, caption: str, table, f
     if parameters:
         h.append("<ul>" + "".join(f"<li><b>{e(k)}</b>: {e(v)}</li>" for k, v in parameters) + "</ul>")
     h += ["<h2>Summary</h2>", html_table(main), "<p>By band of absolute latitude (area-weighted):</p>",
-          html_table(bands)]
+          html_table(bands), f"<p>{e(TABLE_NOTE)}</p>"]
     if entries:
         h.append("<h2>Figures</h2>")
         for name, cap, shown, others in entries:
@@ -450,9 +445,10 @@ def parameters_from(results) -> list[tuple[str, str]]:
            ("step", f"{float(a['step_s']):g} s"), ("grid", f"{a['grid']} ({int(a['grid_cells']):,} cells)"),
            ("edge gaps", str(a["boundary"]))]
     for ds in results:
+        source = str(ds.attrs.get("constellation_source", "")).strip()
         out.append((str(ds.attrs["constellation"]),
-                     f"{int(ds.attrs['satellites']):,} satellites, min elevation "
-                     f"{ds.attrs['min_elevation_deg']} deg; {ds.attrs.get('constellation_source', '')}"))
+                    f"{int(ds.attrs['satellites']):,} satellites, min elevation "
+                    f"{ds.attrs['min_elevation_deg']} deg" + (f"; {source}" if source else "")))
     out.append(("package", f"constellations {a.get('package_version', '')}"))
     return out
 

@@ -10,8 +10,6 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import json
-import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -152,16 +150,11 @@ def save(ds, path) -> Path:
     >>> float(load(path)["coverage_time_fraction"][0]) == float(ds["coverage_time_fraction"][0])
     True
     """
+    from .atomic import atomic_path
+
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
+    with atomic_path(path) as tmp:
         ds.to_netcdf(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
     return path
 
 
@@ -219,8 +212,8 @@ def summary(results):
         ``visible_mean``, ``revisit_mean_s`` (weighted mean over cells where it is defined; under
         the optimistic convention a never-covered cell counts the whole interval T),
         ``revisit_mean_covered_s`` (the same over cells covered at least once, so uncovered polar caps
-        do not dominate it), ``revisit_max_s`` (largest over cells), ``mean_response_time_s``, ``time_average_gap_s``,
-        ``boundary``, ``step_s``, ``duration_s``.
+        do not dominate it), ``revisit_max_s`` (largest over cells), ``mean_response_time_s``,
+        ``time_average_gap_s``, ``boundary``, ``step_s``, ``duration_s``.
     """
     import pandas as pd
 

@@ -80,6 +80,7 @@ __all__ = [
     "ConstellationSpec",
     "GridSpec",
     "Scenario",
+    "available_figures",
     "load_scenario",
     "scenarios",
     "slugify",
@@ -531,7 +532,7 @@ class Scenario:
 
         f = c.table(raw.get("figures", {}), "figures")
         c.keys(f, FIGURES_KEYS, "figures.")
-        known = _figure_names()
+        known = available_figures()
         if "names" in f:
             names = c.strings(f["names"], "figures.names", '["coverage_map", "dashboard"]',
                               allow_empty=True)
@@ -700,7 +701,8 @@ class Scenario:
         return results, city_results
 
 
-def _figure_names() -> tuple[str, ...]:
+def available_figures() -> tuple[str, ...]:
+    """Figure names: ``constellations.figures.FIGURES``, or :data:`FIGURE_NAMES` without it."""
     try:
         from .figures import FIGURES
     except ModuleNotFoundError as exc:
