@@ -179,7 +179,8 @@ def _minutes(x) -> str:
 def _table_rows(table) -> tuple[list[list[str]], list[list[str]]]:
     """(headline, bands) tables as rows of strings, first row the header."""
     nfold_cols = [c for c in table.columns if c.startswith("time_") and c.endswith("plus_in_view")]
-    head = (["Constellation", "Satellites", "Ever covered", "Coverage time (area)",
+    own_starts = "start_utc" in table.columns and table["start_utc"].nunique() > 1
+    head = (["Constellation"] + (["Start (UTC)"] if own_starts else []) + ["Satellites", "Ever covered", "Coverage time (area)",
              "Coverage time (population)"]
             + [f"≥{c.split('_')[1].removesuffix('plus')} in view" for c in nfold_cols]
             + ["Mean in view", "Mean revisit, covered area (min)", "Max revisit (min)"])
@@ -193,8 +194,9 @@ def _table_rows(table) -> tuple[list[list[str]], list[list[str]]]:
         band_head += [f"|lat| {lo}-{hi}°: coverage", f"{lo}-{hi}°: mean / max revisit (min)"]
     band_rows = [band_head]
     for _, r in table.iterrows():
-        main.append([str(r["constellation"]), f"{int(r['satellites']):,}", _pct(r["ever_covered"]),
-                     _pct(r["coverage_time"]), _pct(r["coverage_time_population"])]
+        main.append([str(r["constellation"])] + ([str(r["start_utc"])] if own_starts else [])
+                    + [f"{int(r['satellites']):,}", _pct(r["ever_covered"]),
+                       _pct(r["coverage_time"]), _pct(r["coverage_time_population"])]
                     + [_pct(r[c]) for c in nfold_cols]
                     + [f"{r['visible_mean']:.2f}", _minutes(r["revisit_mean_covered_s"]),
                        _minutes(r["revisit_max_s"])])

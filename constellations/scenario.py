@@ -105,7 +105,7 @@ REGION_KEYS = ("country", "lat_band", "box", "cities")
 ENTRY_COMMON = {"min_elevation_deg", "label"}
 PRESET_KEYS = {"preset"} | ENTRY_COMMON
 INLINE_KEYS = {"name", "title", "shells", "source", "description", "assumptions"} | ENTRY_COMMON
-TLE_KEYS = {"tle", "designators", "name_pattern", "altitude_km", "max_epoch_age_days"} | ENTRY_COMMON
+TLE_KEYS = {"tle", "designators", "name_pattern", "altitude_km", "max_epoch_age_days", "start"} | ENTRY_COMMON
 METRICS_KEYS = {"nfold", "boundary", "percentiles", "population_weighted", "city_min_population"}
 FIGURES_KEYS = {"names", "cities"}
 OUTPUT_KEYS = {"formats"}
@@ -324,6 +324,9 @@ class ConstellationSpec:
         Override for every shell (degrees).
     label : str or None
         Display name replacing the constellation's own.
+    start : datetime.datetime or str or None
+        TLE catalogs only: analyse from this UTC time instead of the scenario's start; ``"epoch"``
+        means the newest TLE epoch of the catalog (a snapshot analysed at its own date).
     """
 
     key: str
@@ -335,6 +338,16 @@ class ConstellationSpec:
     tle_filters: tuple = ()
     min_elevation_deg: float | None = None
     label: str | None = None
+    start: object = None
+
+    def analysis_start(self, source, default):
+        """UTC start for this entry: its own ``start``, its catalog's newest epoch, or ``default``."""
+        if self.start is None:
+            return default
+        if self.start == "epoch":
+            newest = source.epoch_range()[1]
+            return parse_utc(str(np.datetime_as_string(newest, unit="s")) + "Z")
+        return self.start
 
     def build(self, start=None):
         """The satellite source (a Constellation or a TLE Catalog) for the coverage engine.
@@ -678,6 +691,7 @@ class Scenario:
         n = len(self.constellations)
         for i, spec in enumerate(self.constellations):
             source = spec.build(self.start)
+            kwargs["start"] = spec.analysis_start(source, self.start)
             t0 = time.perf_counter()
             ds = analyze(source, grid, **kwargs)
             ds.attrs.update(slug=spec.slug, role="grid", scenario_name=self.name, order=i)
@@ -840,8 +854,18 @@ def _constellation_spec(c: _Checker, raw, key: str, base_dirs) -> ConstellationS
         filters.append(("max_epoch_age_days", c.number(e["max_epoch_age_days"],
                                                        f"{key}.max_epoch_age_days", "3",
                                                        low=0.0, strict_low=False)))
+    own_start = None
+    if "start" in e:
+        own_start = e["start"]
+        if own_start != "epoch":
+            try:
+                own_start = parse_utc(own_start)
+            except ValueError as exc:
+                raise c.error(f"{key}.start", f'= {e["start"]!r}: {exc}; or write "epoch" for the '
+                              "catalog's newest TLE epoch") from None
     return ConstellationSpec(key=key, slug=slugify(label or path.stem), kind="tle", tle_path=path,
-                             tle_filters=tuple(filters), min_elevation_deg=elevation, label=label)
+                             tle_filters=tuple(filters), min_elevation_deg=elevation, label=label,
+                             start=own_start)
 
 
 def _find_file(text: str, base_dirs) -> Path | None:

@@ -1,0 +1,39 @@
+"""Issue 4's scenarios: TLE catalogs in scenario files, each analysed from its own snapshot epoch."""
+
+import numpy as np
+import pytest
+
+from constellations.scenario import Scenario, load_scenario
+
+KUIPER_TLE = {"tle": "tle/kuiper_20251003_from_active.tle",
+              "designators": ["2025-088", "2025-134", "2025-151"], "start": "epoch",
+              "min_elevation_deg": 35.0}
+
+
+def _scenario(entry, **top):
+    raw = {"name": "t", "start": "2025-07-27T00:00:00Z", "duration_s": 3600, "step_s": 300,
+           "grid": {"spacing_deg": 20.0}, "constellations": [entry],
+           "metrics": {"population_weighted": False}, **top}
+    return Scenario.from_dict(raw, where="test.toml")
+
+
+def test_shipped_reality_scenarios_load():
+    reality = load_scenario("reality_2025")
+    assert [c.kind for c in reality.constellations] == ["tle", "tle"]
+    assert all(c.start == "epoch" for c in reality.constellations)
+    assert load_scenario("starlink_real_vs_licensed").constellations[1].preset == "starlink_gen1"
+
+
+def test_tle_entry_runs_from_its_newest_epoch():
+    scenario = _scenario(KUIPER_TLE)
+    source = scenario.constellations[0].build(scenario.start)
+    assert len(source) == 78  # the article's 78: launches KA-01, KA-02, KF-01
+    (ds,), _ = scenario.analyze(progress=False)
+    newest = np.datetime64(source.epoch_range()[1], "s")
+    assert np.datetime64(ds.attrs["start_utc"].rstrip("Z"), "s") == newest
+    assert ds["time"].values[0] == newest.astype("datetime64[ns]")
+
+
+def test_bad_entry_start_names_the_key():
+    with pytest.raises(ValueError, match=r"test.toml: constellations\[0\].start = 'soon'"):
+        _scenario({**KUIPER_TLE, "start": "soon"})
