@@ -124,6 +124,18 @@ def build_parser() -> argparse.ArgumentParser:
     show.add_argument("preset", metavar="PRESET")
     sub.add_parser("scenarios", parents=[common], help="list the shipped scenarios",
                    description="List the shipped scenario files.")
+    tle = sub.add_parser("tle", parents=[common], help="inspect a TLE file: filters, shells found, "
+                         "fill of the licensed shells",
+                         description="Parse a TLE file, apply filters, report what was dropped, and "
+                                     "print the shells found next to the licensed shells.")
+    tle.add_argument("path", metavar="FILE.tle", help="TLE file (2- or 3-line sets)")
+    tle.add_argument("--designators", metavar="LIST", type=lambda v: [x for x in v.split(",") if x],
+                     help="launches to keep, comma-separated, e.g. 2025-088,2025-134,2025-151")
+    tle.add_argument("--name-pattern", metavar="GLOB", help="satellite names to keep, e.g. 'KUIPER-*'")
+    tle.add_argument("--altitude-km", nargs=2, type=float, metavar=("MIN", "MAX"),
+                     help="keep satellites whose mean altitude is in this window (km)")
+    tle.add_argument("--licensed", choices=["kuiper", "starlink-gen1", "none"],
+                     help="licensed shells to compare with (default: guessed from the names)")
     return parser
 
 
@@ -306,8 +318,20 @@ def _cmd_scenarios(args) -> int:
     return EXIT_OK
 
 
+def _cmd_tle(args) -> int:
+    from .tle import Catalog, shell_table
+
+    catalog = Catalog.from_tle(args.path, designators=args.designators, name_pattern=args.name_pattern,
+                               altitude_km=tuple(args.altitude_km) if args.altitude_km else None)
+    print(catalog.report())
+    licensed = () if args.licensed == "none" else args.licensed
+    print()
+    print(shell_table(catalog, licensed))
+    return EXIT_OK
+
+
 COMMANDS = {"run": _cmd_run, "compare": _cmd_compare, "presets": _cmd_presets, "show": _cmd_show,
-            "scenarios": _cmd_scenarios}
+            "scenarios": _cmd_scenarios, "tle": _cmd_tle}
 
 
 def main(argv=None) -> int:

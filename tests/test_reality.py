@@ -37,3 +37,15 @@ def test_tle_entry_runs_from_its_newest_epoch():
 def test_bad_entry_start_names_the_key():
     with pytest.raises(ValueError, match=r"test.toml: constellations\[0\].start = 'soon'"):
         _scenario({**KUIPER_TLE, "start": "soon"})
+
+
+def test_tle_command_prints_shells_next_to_licensed(capsys):
+    from constellations.cli import main
+    from constellations.datafiles import data_dir
+
+    path = str(data_dir() / "tle" / "kuiper_20251003_from_active.tle")
+    assert main(["tle", path, "--designators", "2025-088,2025-134,2025-151"]) == 0
+    out = capsys.readouterr().out
+    assert "78 satellites" in out and "Kuiper 1 (630 km, 51.9 deg)" in out
+    assert main(["tle", "missing.tle"]) == 2
+    assert "missing.tle" in capsys.readouterr().err
