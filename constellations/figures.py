@@ -1079,13 +1079,13 @@ def _table_into(ax, results):
         ("area ever covered (%)", [f"{100 * x:.1f}" for x in df["ever_covered"]]),
         ("coverage time (%)", [f"{100 * x:.1f}" for x in df["coverage_time"]]),
         ("satellites in view, mean", [f"{x:.2f}" for x in df["visible_mean"]]),
-        (f"revisit, mean ({unit})", [f"{x * scale:.3g}" for x in df["revisit_mean_s"]]),
+        (f"revisit, mean, covered area ({unit})", [f"{x * scale:.3g}" for x in df["revisit_mean_covered_s"]]),
         (f"longest gap, max ({unit})", [f"{x * scale:.3g}" for x in df["revisit_max_s"]]),
-        ("mean response time (min)", [f"{x / 60.0:.3g}" for x in df["mean_response_time_s"]]),
+        (f"mean response time ({unit})", [f"{x * scale:.3g}" for x in df["mean_response_time_s"]]),
     ]
     import textwrap
 
-    cols = ["\n".join(textwrap.wrap(str(c), 16)) for c in df["constellation"]]
+    cols = ["\n".join(textwrap.wrap(str(c), 11)) for c in df["constellation"]]
     n_lines = max(c.count("\n") + 1 for c in cols)
     table = ax.table(cellText=[[v for v in vals] for _, vals in rows], rowLabels=[r for r, _ in rows],
                      colLabels=cols, loc="upper right", cellLoc="center", rowLoc="left",
