@@ -180,8 +180,8 @@ def _table_rows(table) -> tuple[list[list[str]], list[list[str]]]:
     """(headline, bands) tables as rows of strings, first row the header."""
     nfold_cols = [c for c in table.columns if c.startswith("time_") and c.endswith("plus_in_view")]
     own_starts = "start_utc" in table.columns and table["start_utc"].nunique() > 1
-    head = (["Constellation"] + (["Start (UTC)"] if own_starts else []) + ["Satellites", "Ever covered", "Coverage time (area)",
-             "Coverage time (population)"]
+    head = (["Constellation", *(["Start (UTC)"] if own_starts else []), "Satellites", "Ever covered",
+             "Coverage time (area)", "Coverage time (population)"]
             + [f"≥{c.split('_')[1].removesuffix('plus')} in view" for c in nfold_cols]
             + ["Mean in view", "Mean revisit, covered area (min)", "Max revisit (min)"])
     main = [head]

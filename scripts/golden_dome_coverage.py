@@ -13,8 +13,8 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-import constellations as cs  # noqa: E402
-from constellations.figures import draw_figures  # noqa: E402
+import constellations as cs
+from constellations.figures import draw_figures
 
 parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
 parser.add_argument("--out", type=Path, default=Path("results/golden_dome_coverage"))

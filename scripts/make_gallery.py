@@ -16,10 +16,11 @@ parser.add_argument("--fast", action="store_true", help="the tiny test scenario 
 args = parser.parse_args()
 
 with tempfile.TemporaryDirectory() as tmp:
-    code = constellations_main(["run", "tiny" if args.fast else "kuiper_vs_starlink", "--out", tmp, "--quiet"])
+    scenario = "tiny" if args.fast else "kuiper_vs_starlink"
+    code = constellations_main(["run", scenario, "--out", tmp, "--quiet"])
     if code != 0:
         raise SystemExit(code)
     args.out.mkdir(parents=True, exist_ok=True)
-    for path in sorted(Path(tmp).glob("*.png")) + [Path(tmp) / "summary.md"]:
+    for path in [*sorted(Path(tmp).glob("*.png")), Path(tmp) / "summary.md"]:
         shutil.copyfile(path, args.out / path.name)
         print(f"wrote {args.out / path.name}")
