@@ -20,7 +20,7 @@ import numpy as np
 
 from .coverage import PointKernel, RingKernel
 from .frames import parse_utc
-from .geometry import EARTH_RADIUS_KM, central_angle_rad
+from .geometry import EARTH_RADIUS_KM, central_angle_rad, subsatellite_from_ecef
 from .grid import Grid
 from .metrics import BOUNDARIES, CoverageAccumulator
 
@@ -160,7 +160,7 @@ def analyze(constellation, grid: Grid, start, duration_s: float, step_s: float,
             lam = fixed_lam
         else:
             pos = prop.positions_ecef_km(t_s)
-            lat, lon, lam = _subsatellite_from_ecef(pos, elevation, nadir_arg)
+            lat, lon, lam = subsatellite_from_ecef(pos, elevation, nadir_arg)
         return kernel.count(lat, lon, lam)
 
     acc = CoverageAccumulator(grid.weight, n_steps, nfold=nfold, keep_counts=keep_counts)
@@ -214,30 +214,6 @@ def _keep_freed_memory() -> bool:
                     and libc.mallopt(m_trim_threshold, 1024 * 2**20))
     except (OSError, AttributeError):  # pragma: no cover - not glibc
         return False
-
-
-def _subsatellite_from_ecef(pos_km, elevation_deg, nadir_deg):
-    """Sub-satellite latitude, longitude and footprint radius from Earth-fixed positions.
-
-    Parameters
-    ----------
-    pos_km : ndarray, shape (n_time, n_sat, 3)
-
-    Returns
-    -------
-    lat_rad, lon_rad, lam_rad : ndarray, shape (n_time, n_sat)
-        Satellites with NaN positions (propagation failures) get ``lam = -1`` (never visible).
-    """
-    x, y, z = pos_km[..., 0], pos_km[..., 1], pos_km[..., 2]
-    r = np.sqrt(x * x + y * y + z * z)
-    bad = ~np.isfinite(r)
-    r = np.where(bad, EARTH_RADIUS_KM + 500.0, r)
-    lat = np.arcsin(np.clip(np.where(bad, 0.0, z) / r, -1.0, 1.0))
-    lon = np.arctan2(np.where(bad, 0.0, y), np.where(bad, 1.0, x))
-    lon = np.where(lon >= np.pi, lon - 2 * np.pi, lon)
-    lam = central_angle_rad(r - EARTH_RADIUS_KM, elevation_deg, nadir_deg)
-    lam = np.where(bad | ~np.isfinite(lam), -1.0, lam)
-    return lat, lon, lam
 
 
 class _NoBar:

@@ -36,6 +36,8 @@ __all__ = [
     "equal_earth_inverse",
     "latitude_profiles",
     "maps",
+    "maps_into",
+    "new_figure",
     "revisit_cdf",
     "save_figure",
 ]
@@ -310,7 +312,7 @@ def _caption_text(results, caption, width_in) -> list[str]:
     return lines
 
 
-def _new_figure(width_in, height_in, results=None, caption=None, title=None):
+def new_figure(width_in, height_in, results=None, caption=None, title=None):
     """A constrained-layout Figure with a caption strip at the bottom.
 
     Returns ``(fig, main)``: draw into the SubFigure ``main`` (``height_in`` tall, with the title);
@@ -678,7 +680,7 @@ def _log_axis_format(axis, lo=None, hi=None):
     axis.set_minor_formatter(NullFormatter())
 
 
-def _maps_into(fig, results, variable, *, log, vmin, vmax, ncols=None, panel_titles=True,
+def maps_into(fig, results, variable, *, log, vmin, vmax, ncols=None, panel_titles=True,
                label=None):
     """Draw one map per result into ``fig`` (a Figure or SubFigure) with one shared colour bar."""
     from matplotlib.cm import ScalarMappable
@@ -759,8 +761,8 @@ def maps(results, variable, *, log=None, title=None, caption=None, vmin=None, vm
     height = nrows * (PANEL_WIDTH_IN * aspect + 0.35) + 1.35
     if title is None:
         title = f"{_title_name(results, variable)} — {results[0].attrs.get('grid', '')}"
-    fig, main = _new_figure(width, height, results, caption, title)
-    _maps_into(main, results, variable, log=log, vmin=vmin, vmax=vmax, ncols=ncols)
+    fig, main = new_figure(width, height, results, caption, title)
+    maps_into(main, results, variable, log=log, vmin=vmin, vmax=vmax, ncols=ncols)
     return fig
 
 
@@ -832,7 +834,7 @@ def latitude_profiles(results, variables=("coverage_time_fraction", "revisit_mea
     for v in variables:
         _check_variable(results, v)
     n = len(variables)
-    fig, main = _new_figure(max(3.2 * n + 0.6, 6.0), 5.2, results, caption,
+    fig, main = new_figure(max(3.2 * n + 0.6, 6.0), 5.2, results, caption,
                             f"Latitude profiles — {results[0].attrs.get('grid', '')}")
     axes = main.subplots(1, n, sharey=True, squeeze=False).ravel()
     for ax, v in zip(axes, variables, strict=True):
@@ -907,7 +909,7 @@ def revisit_cdf(results, variable="revisit_max_s", *, caption=None):
     """
     results = _as_results(results)
     _check_variable(results, variable)
-    fig, main = _new_figure(7.0, 5.0, results, caption,
+    fig, main = new_figure(7.0, 5.0, results, caption,
                             f"{_title_name(results, variable)}: cumulative share of area")
     _cdf_into(main.subplots(), results, variable)
     return fig
@@ -973,7 +975,7 @@ def coverage_timeseries(results, *, caption=None):
     results = _as_results(results)
     for v in ("coverage_fraction", "accumulated_coverage_fraction", "visible_mean_weighted"):
         _check_variable(results, v, dims=("time",))
-    fig, main = _new_figure(9.0, 6.0, results, caption,
+    fig, main = new_figure(9.0, 6.0, results, caption,
                             f"Coverage over time — {results[0].attrs.get('grid', '')}")
     ax_cov, ax_vis = main.subplots(2, 1, sharex=True)
     _timeseries_into(ax_cov, ax_vis, results)
@@ -1048,7 +1050,7 @@ def city_visibility(city_results, *, caption=None):
     nrows = math.ceil(n / ncols)
     note = f"{n} of {total} points shown (largest weight)" if total > n else None
     cap = "; ".join(x for x in (caption, note) if x) or None
-    fig, main = _new_figure(4.6 * ncols + 0.6, 2.0 * nrows + 1.3, city_results, cap,
+    fig, main = new_figure(4.6 * ncols + 0.6, 2.0 * nrows + 1.3, city_results, cap,
                             "Satellites in view above selected places")
     axes = main.subplots(nrows, ncols, sharex=True, sharey=True, squeeze=False).ravel()
     for ax, name in zip(axes, names, strict=False):
@@ -1137,10 +1139,10 @@ def dashboard(results, city_results=None, *, caption=None):
     map_h = nrows * ((width - 3.0) / ncols * aspect + 0.3) + 0.9
     heights = [map_h, map_h, 3.9] + ([2.5] if city_results is not None else [])
     title = " vs ".join(_name(ds) for ds in results) + f" — {results[0].attrs.get('grid', '')}"
-    fig, main = _new_figure(width, sum(heights) + 0.5, results, caption, title)
+    fig, main = new_figure(width, sum(heights) + 0.5, results, caption, title)
     subs = main.subfigures(len(heights), 1, height_ratios=heights)
-    _maps_into(subs[0], results, "coverage_time_fraction", log=False, vmin=None, vmax=None, ncols=ncols)
-    _maps_into(subs[1], results, "revisit_max_s", log=None, vmin=None, vmax=None, ncols=ncols)
+    maps_into(subs[0], results, "coverage_time_fraction", log=False, vmin=None, vmax=None, ncols=ncols)
+    maps_into(subs[1], results, "revisit_max_s", log=None, vmin=None, vmax=None, ncols=ncols)
     subs[0].supylabel("Coverage time", fontsize=11, fontweight="bold")
     subs[1].supylabel("Longest gap", fontsize=11, fontweight="bold")
     bottom = subs[2].subplots(1, 4, width_ratios=[0.75, 1.0, 1.25, 1.25])

@@ -1,0 +1,302 @@
+"""Figures of a deployment race: satellites over time, metrics over time with cadence bands, a map strip.
+
+Each function takes a :class:`~constellations.race.RaceResult` and returns a
+:class:`matplotlib.figure.Figure` built without ``pyplot`` (headless-safe), in the style of
+:mod:`constellations.figures`: Okabe-Ito colours, units on every axis, a caption strip under the plot
+that states the assumptions (launch model notes, analysis window and grid, benchmark). Milestones are
+marked: FCC deadlines as vertical dashed lines, the day each case reaches a milestone and the month
+each case first matches the benchmark as labelled markers. :func:`draw_race_figures` writes all of them.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+
+from .figures import OKABE_ITO, PANEL_WIDTH_IN, maps_into, new_figure, save_figure
+
+__all__ = ["RACE_FIGURES", "caption", "coverage_map_strip", "draw_race_figures", "metrics_over_time",
+           "satellites_over_time"]
+
+CASE_COLORS = {"low": OKABE_ITO[4], "nominal": OKABE_ITO[0], "high": OKABE_ITO[2]}
+BENCHMARK_COLOR = OKABE_ITO[1]
+DEADLINE_COLOR = "0.45"
+DEFAULT_METRICS = ("continuous_population_band", "continuous_area", "continuous_population",
+                   "coverage_time_area", "revisit_mean_band_s", "revisit_max_band_s")
+
+
+def _case_color(case: str, i: int) -> str:
+    return CASE_COLORS.get(case, OKABE_ITO[(i + 3) % len(OKABE_ITO)])
+
+
+def caption(result, extra: str = "", width_in: float | None = None) -> str:
+    """Assumptions of a race result in a few sentences (used under every figure).
+
+    With ``width_in`` the text is wrapped to lines that fit a figure of that width (7 pt text).
+    """
+    s = result.scenario
+    a = s.analysis
+    tl = result.timeline
+    notes = json.loads(tl.attrs.get("notes", "[]"))
+    lo, hi = a["populated_lat_deg"]
+    text = [
+        f"Launch model (data/launches.toml): {'; '.join(notes)}.",
+        f"Cases: {', '.join(s.cases)} cadence; band = range of the low and high cases; failures "
+        f"{s.failures} value.",
+        f"Each monthly snapshot analysed over the same {a['duration_s'] / 3600:g} h window from "
+        f"{a['window_start']} at {a['step_s']:g} s steps on a global {a['grid_spacing_deg']:g} deg "
+        f"equal-area grid and {tl.attrs.get('city_points', '?')} Natural Earth places "
+        f"({tl.attrs.get('city_population', 0) / 1e9:.2f} billion people); populated band {lo:g} to "
+        f"{hi:g} deg; {a['boundary']} gap boundary (revisit saturates at the window).",
+        f"Benchmark: {s.benchmark['label']}, {int(tl.attrs.get('benchmark_satellites', 0)):,} satellites at "
+        f"{s.benchmark['min_elevation_deg']:g} deg min elevation (SGP4), computed once; Kuiper at its "
+        "preset's 35 deg (FCC filing).",
+    ]
+    if extra:
+        text.insert(0, extra)
+    out = " ".join(text)
+    if width_in is not None:
+        import textwrap
+
+        out = "\n".join(textwrap.wrap(out, int(width_in * 16.5)))
+    return out
+
+
+def _dates(tl):
+    return tl["date"].values
+
+
+def _deadlines(ax, result, *, label=True):
+    for m in result.scenario.milestones:
+        d = np.datetime64(m.deadline, "ns")
+        ax.axvline(d, color=DEADLINE_COLOR, lw=0.9, ls="--", zorder=1)
+        if label:
+            ax.text(d, 1.0, f" {m.label}\n deadline", transform=ax.get_xaxis_transform(), fontsize=6.5,
+                    color=DEADLINE_COLOR, va="top", ha="left")
+
+
+def _band(ax, tl, var, cases, scale=1.0):
+    """Low-high band (the range over the cases other than nominal) and one line per case."""
+    values = tl[var].values * scale
+    x = _dates(tl)
+    others = [i for i, c in enumerate(cases) if c != "nominal"]
+    if len(others) >= 2:
+        lo = np.nanmin(values[others], axis=0)
+        hi = np.nanmax(values[others], axis=0)
+        ax.fill_between(x, lo, hi, color=CASE_COLORS["nominal"], alpha=0.15, lw=0, step="post",
+                        label="low-high cadence range")
+    for i, c in enumerate(cases):
+        lw, alpha = (2.0, 1.0) if c == "nominal" else (1.0, 0.9)
+        ax.step(x, values[i], where="post", color=_case_color(c, i), lw=lw, alpha=alpha, label=f"{c} cadence")
+
+
+def satellites_over_time(result, *, title=None, extra_caption: str = ""):
+    """Satellites operational vs date per case, with FCC milestones, and the rival's count on a log scale.
+
+    Parameters
+    ----------
+    result : RaceResult
+    title : str, optional
+    extra_caption : str
+        A sentence put before the automatic caption.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    s = result.scenario
+    tl = result.timeline
+    cases = list(tl["case"].values)
+    width = 10.0
+    fig, main = new_figure(width, 7.0, None, caption(result, extra_caption, width),
+                            title or f"{tl.attrs['operator']} deployment, {s.start} to {s.horizon}")
+    ax1, ax2 = main.subplots(2, 1, height_ratios=[3, 2], sharex=True)
+    _band(ax1, tl, "satellites_operational", cases)
+    nominal = cases.index("nominal") if "nominal" in cases else 0
+    ax1.step(_dates(tl), tl["satellites_launched"].values[nominal], where="post",
+             color=CASE_COLORS["nominal"], lw=1.0, ls=":", label=f"{cases[nominal]}: launched")
+    for m in s.milestones:
+        ax1.axhline(m.satellites, color=DEADLINE_COLOR, lw=0.7, ls=":", zorder=1)
+    _deadlines(ax1, result)
+    a = result.answers
+    for i, c in enumerate(cases):
+        rows = a[(a["case"] == c) & (a["kind"] == "milestone") & (a["month"] != "")]
+        for r in rows.itertuples():
+            d = np.datetime64(r.date, "ns")
+            ax1.plot([d], [r.target], "o", color=_case_color(c, i), ms=6, mec="white", mew=0.8, zorder=5)
+            ax1.annotate(f"{c}: {r.month}", (d, r.target), xytext=(4, -11 - 9 * i),
+                         textcoords="offset points", fontsize=7, color=_case_color(c, i))
+    ax1.set_ylabel("satellites operational")
+    ax1.set_ylim(0, max(m.satellites for m in s.milestones) * 1.12 if s.milestones else None)
+    ax1.grid(alpha=0.3, lw=0.5)
+    ax1.legend(fontsize=7.5, loc="upper left", frameon=False)
+    ax1.set_title(f"{tl.attrs['operator']}: satellites in the operational orbit (dots: milestone reached)",
+                  fontsize=9.5)
+    # panel b: operator vs rival
+    x = _dates(tl)
+    ax2.fill_between(x, tl["satellites_operational"].min("case").values,
+                     tl["satellites_operational"].max("case").values, color=CASE_COLORS["nominal"], alpha=0.2,
+                     lw=0, step="post")
+    ax2.step(x, tl["satellites_operational"].values[nominal], where="post", color=CASE_COLORS["nominal"],
+             lw=2, label=tl.attrs["operator"])
+    if "rival_satellites" in tl:
+        r = tl["rival_satellites"]
+        ax2.fill_between(x, r.min("case").values, r.max("case").values, color=BENCHMARK_COLOR, alpha=0.2,
+                         lw=0, step="post")
+        ax2.step(x, r.values[nominal], where="post", color=BENCHMARK_COLOR, lw=2, label=r.attrs["long_name"])
+    ax2.axhline(int(tl.attrs["benchmark_satellites"]), color=BENCHMARK_COLOR, lw=0.9, ls="--",
+                label=f"benchmark: {tl.attrs['benchmark']} ({int(tl.attrs['benchmark_satellites']):,})")
+    _deadlines(ax2, result, label=False)
+    ax2.set_yscale("log")
+    ax2.set_ylabel("satellites (log scale)")
+    ax2.grid(alpha=0.3, lw=0.5, which="both")
+    ax2.legend(fontsize=7.5, loc="lower right", frameon=False)
+    ax2.set_title("Both operators (lines: nominal cadence, shading: low-high)", fontsize=9.5)
+    ax2.set_xlabel("date (monthly snapshots, UTC)")
+    return fig
+
+
+def _display(metric: str, values):
+    from .race import METRICS
+
+    units = METRICS[metric].units
+    if units == "1":
+        return 100.0, "%"
+    if units == "s":
+        return 1 / 60.0, "min"
+    return 1.0, units
+
+
+def metrics_over_time(result, metrics=DEFAULT_METRICS, *, title=None, extra_caption: str = ""):
+    """Metrics vs date per cadence case, the benchmark as a line, catch-up months and deadlines marked.
+
+    Parameters
+    ----------
+    result : RaceResult
+    metrics : sequence of str
+        Names from :data:`constellations.race.METRICS`.
+    title : str, optional
+    extra_caption : str
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    from .race import METRICS
+
+    bad = [m for m in metrics if m not in METRICS]
+    if bad:
+        raise ValueError(f"unknown metrics {bad}; allowed: {', '.join(METRICS)}")
+    s = result.scenario
+    tl = result.timeline
+    cases = list(tl["case"].values)
+    n = len(metrics)
+    ncols = min(3, n)
+    nrows = math.ceil(n / ncols)
+    width = 4.4 * ncols
+    fig, main = new_figure(width, 3.3 * nrows + 0.3, None, caption(result, extra_caption, width),
+                            title or f"{tl.attrs['operator']} coverage as it builds out, against "
+                                     f"{tl.attrs['benchmark']}")
+    axes = np.atleast_1d(main.subplots(nrows, ncols, squeeze=False, sharex=True)).ravel()
+    a = result.answers
+    for ax, metric in zip(axes, metrics, strict=False):
+        meta = METRICS[metric]
+        scale, unit = _display(metric, tl[metric].values)
+        _band(ax, tl, metric, cases, scale)
+        bench = result.benchmark[metric] * scale
+        ax.axhline(bench, color=BENCHMARK_COLOR, lw=1.3, ls="--", label=f"{tl.attrs['benchmark']}")
+        _deadlines(ax, result, label=False)
+        for i, c in enumerate(cases):
+            row = a[(a["case"] == c) & (a["kind"] == "catch-up") & (a["item"] == metric)].iloc[0]
+            if row["month"]:
+                d = np.datetime64(row["date"], "ns")
+                y = row["value"] * scale
+                ax.plot([d], [y], "D", color=_case_color(c, i), ms=5, mec="black", mew=0.5, zorder=6)
+                dy = (-10 - 8 * i) if meta.better == "higher" else (6 + 8 * i)
+                ax.annotate(row["month"], (d, y), xytext=(3, dy), textcoords="offset points", fontsize=6.5,
+                            color=_case_color(c, i))
+        head = " (headline)" if metric == s.catch_up_metric else ""
+        name = meta.long_name[0].upper() + meta.long_name[1:]
+        ax.set_title(f"{name}{head}", fontsize=8.5, wrap=True)
+        ax.set_ylabel(f"{unit}", fontsize=8)
+        ax.tick_params(labelsize=7)
+        ax.grid(alpha=0.3, lw=0.5)
+        for label in ax.get_xticklabels():
+            label.set_rotation(30)
+            label.set_ha("right")
+    for ax in axes[n:]:
+        ax.set_visible(False)
+    handles, labels = axes[0].get_legend_handles_labels()
+    from matplotlib.lines import Line2D
+
+    handles += [Line2D([], [], color=DEADLINE_COLOR, ls="--", lw=0.9),
+                Line2D([], [], marker="D", color="0.4", ls="none", mec="black", mew=0.5)]
+    labels += ["FCC milestone deadlines (" + ", ".join(str(m.deadline) for m in s.milestones) + ")",
+               "first month matching the benchmark"]
+    main.legend(handles, labels, loc="outside lower center", ncols=min(4, len(labels)), fontsize=7.5,
+                frameon=False)
+    return fig
+
+
+def coverage_map_strip(result, *, title=None, extra_caption: str = ""):
+    """Small multiples: coverage time on the ground at the map dates (map case) and for the benchmark.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    import xarray as xr
+
+    maps = result.maps
+    tl = result.timeline
+    panels = []
+    for i, name in enumerate(maps["panel"].values):
+        sats = int(maps["satellites"].values[i])
+        ds = xr.Dataset({"coverage_time_fraction": maps["coverage_time_fraction"].isel(panel=i)
+                         .drop_vars(["panel", "satellites"])},
+                        attrs={"constellation": f"{name} ({sats:,} satellites)",
+                               "grid": maps.attrs["grid"],
+                               "grid_spacing_deg": float(tl.attrs["grid_spacing_deg"]),
+                               "satellites": sats})
+        panels.append(ds)
+    n = len(panels)
+    ncols = min(n, 3)
+    nrows = math.ceil(n / ncols)
+    panel_w = PANEL_WIDTH_IN * 0.75
+    width = panel_w * ncols + 0.4
+    fig, main = new_figure(width, nrows * (panel_w * 0.5 + 0.35) + 1.2, None,
+                            caption(result, extra_caption, width),
+                            title or f"Coverage time at selected dates: {tl.attrs['operator']} "
+                                     f"({result.scenario.map_case} cadence) and {tl.attrs['benchmark']}")
+    maps_into(main, panels, "coverage_time_fraction", log=False, vmin=0.0, vmax=1.0, ncols=ncols,
+               label=f"coverage time over the {result.scenario.analysis['duration_s'] / 3600:g} h window (%)")
+    return fig
+
+
+RACE_FIGURES = {
+    "race_satellites": satellites_over_time,
+    "race_metrics": metrics_over_time,
+    "race_maps": coverage_map_strip,
+}
+"""Figure name -> ``draw(result) -> Figure``."""
+
+
+def draw_race_figures(result, out_dir, names=None, *, formats=("png",), dpi=150) -> dict:
+    """Draw the race figures and save them as ``out_dir/<name>.<format>``.
+
+    Returns
+    -------
+    dict
+        Figure name -> list of paths written.
+    """
+    names = list(RACE_FIGURES) if names is None else list(names)
+    unknown = [n for n in names if n not in RACE_FIGURES]
+    if unknown:
+        raise ValueError(f"unknown race figure(s) {unknown}; allowed: {', '.join(RACE_FIGURES)}")
+    written = {}
+    for name in names:
+        fig = RACE_FIGURES[name](result)
+        written[name] = save_figure(fig, f"{out_dir}/{name}", formats=formats, dpi=dpi)
+    return written

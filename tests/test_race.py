@@ -1,0 +1,267 @@
+"""Deployment race: prefix counting against the engine, monotone metrics, the timeline and its answers."""
+
+import copy
+import dataclasses
+import os
+import pickle
+import tomllib
+
+os.environ.setdefault("MPLBACKEND", "Agg")
+
+import numpy as np
+import pytest
+
+import constellations as cs
+from constellations.datafiles import data_dir
+from constellations.deployment import LaunchModel
+from constellations.propagation import J2Propagator
+from constellations.race import (
+    METRICS,
+    _coverage_task,
+    coverage_by_count,
+    load_race_scenario,
+    race_metrics,
+    race_scenario_from_dict,
+    run_race,
+)
+
+START = "2025-07-01T00:00:00Z"
+
+
+class Subset:
+    """The satellites ``index`` of a constellation as a satellite source (a brute-force reference)."""
+
+    def __init__(self, constellation, index):
+        self.c, self.index = constellation, np.asarray(index, dtype=int)
+        self.name = f"{constellation.name} subset"
+
+    def __len__(self):
+        return self.index.size
+
+    def min_elevation_deg_per_sat(self):
+        return self.c.min_elevation_deg_per_sat()[self.index]
+
+    def propagator(self, start):
+        return J2Propagator(self.c.elements().subset(self.index), start)
+
+
+@pytest.mark.parametrize("grid", [cs.global_grid(spacing_deg=15.0),
+                                  cs.points([0.0, 30.0, -45.0, 52.5], [0.0, 100.0, -60.0, 13.4],
+                                            weights=[1, 2, 3, 4])])
+def test_prefix_counts_equal_separate_analyses(grid):
+    c = cs.walker_delta(40, 5, 1, 550.0, 53.0, min_elevation_deg=25.0)
+    order = np.random.default_rng(1).permutation(len(c))
+    counts = [17, 0, 40, 5, 17]
+    out = coverage_by_count(c, grid, START, 5400.0, 120.0, counts=counts, order=order)
+    assert out["n_satellites"].tolist() == [0, 5, 17, 40]
+    for i, n in enumerate(out["n_satellites"]):
+        if n == 0:
+            assert np.all(out["coverage_time_fraction"][i] == 0)
+            assert np.all(out["revisit_max_s"][i] == 5400.0)  # one edge gap of the whole window
+            continue
+        ds = cs.analyze(Subset(c, order[:n]), grid, START, 5400.0, 120.0, threads=1, progress=False)
+        for key in ("coverage_time_fraction", "visible_mean", "revisit_mean_s", "revisit_max_s"):
+            np.testing.assert_allclose(out[key][i], ds[key].values, rtol=0, atol=1e-9, err_msg=key)
+
+
+def test_prefix_counts_of_a_tle_catalog_match_the_engine():
+    from constellations.tle import Catalog
+
+    cat = Catalog.from_tle(data_dir() / "tle" / "kuiper_20251003_from_active.tle", min_elevation_deg=35.0)
+    grid = cs.global_grid(spacing_deg=15.0)
+    out = coverage_by_count(cat, grid, "2025-10-03T00:00:00Z", 3600.0, 300.0)
+    ds = cs.analyze(cat, grid, "2025-10-03T00:00:00Z", 3600.0, 300.0, threads=1, progress=False)
+    np.testing.assert_allclose(out["coverage_time_fraction"][0], ds["coverage_time_fraction"].values,
+                               atol=1e-12)
+
+
+def test_one_propagation_serves_every_snapshot(monkeypatch):
+    calls = []
+    original = J2Propagator.subsatellite
+
+    def counting(self, t_s):
+        calls.append(len(t_s))
+        return original(self, t_s)
+
+    monkeypatch.setattr(J2Propagator, "subsatellite", counting)
+    c = cs.preset("kuiper")
+    coverage_by_count(c, cs.global_grid(spacing_deg=15.0), START, 1800.0, 300.0,
+                      counts=list(range(0, 3237, 100)))
+    assert calls == [6]  # one call over the window for 33 snapshots
+
+
+def test_metrics_never_get_worse_as_satellites_are_added():
+    op = LaunchModel.from_toml().operator("kuiper")
+    counts = [0, 78, 300, 578, 900, 1156, 1700, 2452, 3236]
+    kw = {"counts": counts, "order": op.fill_order()}
+    kuiper = cs.preset("kuiper")
+    ground = coverage_by_count(kuiper, cs.global_grid(spacing_deg=12.0), START, 3600.0, 120.0, **kw)
+    cities = coverage_by_count(kuiper, cs.city_grid(min_population=5e6), START, 3600.0, 120.0, **kw)
+    for res in (ground, cities):
+        assert np.all(np.diff(res["coverage_time_fraction"], axis=0) >= 0)  # per cell, per step
+        assert np.all(np.diff(res["visible_mean"], axis=0) >= 0)
+        assert np.all(np.diff(res["revisit_max_s"], axis=0) <= 1e-9)  # optimistic: defined everywhere
+    m = race_metrics(ground, cities)
+    for name, meta in METRICS.items():
+        step = np.diff(m[name])
+        if name == "revisit_mean_band_s":
+            continue  # a mean gap may grow when a short gap closes: no monotonicity to hold it to
+        assert np.all(step >= -1e-12 if meta.better == "higher" else step <= 1e-12), name
+
+
+def test_race_metrics_by_hand():
+    ground = {"n_satellites": np.array([10]), "lat_deg": np.array([-70.0, 0.0, 20.0, 60.0]),
+              "weight": np.array([1.0, 2.0, 3.0, 4.0]),
+              "coverage_time_fraction": np.array([[1.0, 1.0, 0.5, 0.0]]),
+              "revisit_mean_s": np.array([[0.0, 0.0, 300.0, 3600.0]]),
+              "revisit_max_s": np.array([[0.0, 0.0, 600.0, 3600.0]]),
+              "visible_mean": np.array([[2.0, 2.0, 1.0, 0.0]])}
+    cities = {"lat_deg": np.array([10.0, 58.0, -30.0]), "weight": np.array([5.0, 1.0, 4.0]),
+              "coverage_time_fraction": np.array([[1.0, 0.9, 1.0]]),
+              "visible_mean": np.array([[3.0, 1.0, 2.0]])}
+    m = race_metrics(ground, cities, populated_lat_deg=(-56.0, 56.0))
+    assert m["continuous_area"][0] == pytest.approx(3 / 10)
+    assert m["coverage_time_area"][0] == pytest.approx((1 + 2 + 1.5) / 10)
+    assert m["revisit_mean_band_s"][0] == pytest.approx((2 * 0 + 3 * 300) / 5)  # cells at 0 and 20 deg
+    assert m["revisit_max_band_s"][0] == 600.0
+    assert m["continuous_population"][0] == pytest.approx(9 / 10)
+    assert m["continuous_population_band"][0] == pytest.approx(1.0)  # the 58 deg city is outside
+    assert m["visible_mean_population"][0] == pytest.approx((15 + 1 + 8) / 10)
+
+
+# --------------------------------------------------------------------------- scenario and timeline
+
+
+def tiny_scenario(**changes):
+    s = load_race_scenario("deployment_race", fast=True)
+    s = s.with_analysis(grid_spacing_deg=15.0, duration_s=1800.0, step_s=300.0, city_min_population=5e6)
+    return dataclasses.replace(s, horizon=np.datetime64("2028-06-01"), **changes)
+
+
+@pytest.fixture(scope="module")
+def race():
+    return run_race(tiny_scenario(), serial=True, progress=False)
+
+
+def test_timeline_follows_the_launch_model(race):
+    tl = race.timeline
+    s = race.scenario
+    months = s.months()
+    assert tl.sizes == {"case": 3, "date": len(months)}
+    assert str(months[0]) == "2025-08-01" and str(months[-1]) == "2028-06-01"
+    model = LaunchModel.from_toml()
+    for case in s.cases:
+        dep = model.deployment("kuiper", case, s.start, s.horizon)
+        np.testing.assert_array_equal(tl["satellites_operational"].sel(case=case).values,
+                                      dep.counts(months)["operational"])
+    assert tl["satellites_operational"].values[:, 0].tolist() == [78, 78, 78]
+    for m in METRICS:
+        assert f"benchmark_{m}" in tl and tl[m].attrs["units"] == METRICS[m].units
+
+
+def test_answers_are_consistent_with_the_timeline(race):
+    a, tl, s = race.answers, race.timeline, race.scenario
+    model = LaunchModel.from_toml()
+    for case in s.cases:
+        dep = model.deployment("kuiper", case, s.start, s.horizon)
+        for m in s.milestones:
+            row = a[(a.case == case) & (a.kind == "milestone") & (a.item == m.label)].iloc[0]
+            days = np.arange(s.start, s.horizon + np.timedelta64(1, "D"))
+            reached = days[dep.counts(days)["operational"] >= m.satellites]
+            assert row["date"] == (str(reached[0]) if reached.size else "")
+            assert row["met_deadline"] == bool(reached.size and reached[0] <= m.deadline)
+        for name, meta in METRICS.items():
+            row = a[(a.case == case) & (a.kind == "catch-up") & (a.item == name)].iloc[0]
+            series = tl[name].sel(case=case).values
+            bench = race.benchmark[name]
+            ok = series >= bench - 1e-9 if meta.better == "higher" else series <= bench + 1e-9
+            first = np.flatnonzero(ok)
+            assert row["month"] == (str(s.months()[first[0]])[:7] if first.size else "")
+    assert a[a.headline].item.unique().tolist() == [s.catch_up_metric]
+    text = race.summary()
+    assert "FCC 50 % (1,618)" in text and "catch-up" in text
+
+
+def test_benchmark_is_starlink_from_the_tle_snapshot(race):
+    assert race.timeline.attrs["benchmark_satellites"] == 6637  # 460-600 km in the 2025-07-27 file
+    assert race.benchmark["coverage_time_area"] > 0.99  # Starlink mid-2025 covers nearly everywhere
+    assert race.benchmark["visible_mean_population"] > 10
+
+
+def test_save_and_figures(race, tmp_path):
+    from constellations.race_figures import RACE_FIGURES, draw_race_figures
+
+    written = race.save(tmp_path)
+    assert cs.load(written["timeline"])["satellites_operational"].shape == (3, len(race.scenario.months()))
+    assert "| nominal |" in written["answers_md"].read_text()
+    figs = draw_race_figures(race, tmp_path, dpi=50)
+    assert set(figs) == set(RACE_FIGURES)
+    assert all(p.stat().st_size > 10_000 for paths in figs.values() for p in paths)
+
+
+def test_tasks_are_picklable_for_dask():
+    op = LaunchModel.from_toml().operator("kuiper")
+    params = {"source": {"kind": "preset", "name": "kuiper"}, "grid": {"kind": "global", "spacing_deg": 15.0},
+              "start": START, "duration_s": 600.0, "step_s": 300.0, "counts": [10], "order": op.fill_order()}
+    func, kw = pickle.loads(pickle.dumps((_coverage_task, params)))
+    assert func(**kw)["coverage_time_fraction"].shape == (1, len(cs.global_grid(spacing_deg=15.0)))
+
+
+def raw_scenario():
+    with open(data_dir() / "scenarios" / "deployment_race.toml", "rb") as f:
+        return tomllib.load(f)
+
+
+@pytest.mark.parametrize("mutate, message", [
+    (lambda r: r.update(kind="coverage"), "kind must be 'deployment_race'"),
+    (lambda r: r.update(cases=["low", "nominal", "fast"]), "has no case 'fast'"),
+    (lambda r: r.update(horizon=r["start"]), "must come after start"),
+    (lambda r: r["answers"].update(catch_up_metric="speed"), "catch_up_metric must be one of"),
+    (lambda r: r["analysis"].update(populated_lat_deg=[56, -56]), "north must exceed south"),
+    (lambda r: r["analysis"].update(step_s=0), "step_s must be >= 1, got 0"),
+    (lambda r: r["analysis"].update(grid="coarse"), "grid is not a known key"),
+    (lambda r: r.update(operator="starlink"), "has no constellation to analyse"),
+])
+def test_bad_scenarios(mutate, message):
+    raw = copy.deepcopy(raw_scenario())
+    mutate(raw)
+    with pytest.raises(ValueError) as err:
+        race_scenario_from_dict(raw)
+    assert message in str(err.value)
+
+
+# --------------------------------------------------------------------------- script and notebook
+
+
+ROOT = data_dir().parent
+
+
+@pytest.mark.slow
+def test_script_fast_mode_runs_on_dask(tmp_path):
+    import subprocess
+    import sys
+
+    from constellations.sweeps import dask_available
+
+    out = subprocess.run([sys.executable, str(ROOT / "scripts" / "deployment_race.py"), "--fast", "--out",
+                          str(tmp_path)], capture_output=True, text=True, timeout=120, cwd=tmp_path)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert "FCC 50 % (1,618), deadline 2026-07-30" in out.stdout
+    assert ("local-cluster" if dask_available() else "serial") in out.stdout
+    for name in ("answers.csv", "answers.md", "timeline.nc", "maps.nc", "race_satellites.png",
+                 "race_metrics.png", "race_maps.png", "launches_nominal.csv"):
+        assert (tmp_path / name).is_file(), name
+
+
+@pytest.mark.slow
+def test_notebook_runs_top_to_bottom():
+    import nbformat
+    from nbclient import NotebookClient
+
+    path = ROOT / "notebooks" / "04_deployment_race.ipynb"
+    nb = nbformat.read(path, as_version=4)
+    assert all(not c.get("outputs") for c in nb.cells if c.cell_type == "code")  # saved without outputs
+    NotebookClient(nb, timeout=120, kernel_name="python3",
+                   resources={"metadata": {"path": str(path.parent)}}).execute()
+    errors = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs if o.output_type == "error"]
+    assert not errors
