@@ -171,10 +171,12 @@ def _table(rows: list[list[str]]) -> str:
 
 def _cmd_run(args) -> int:
     from .report import summary_markdown, write_run
-    from .scenario import DEFAULT_SCENARIO, load_scenario
+    from .scenario import DEFAULT_SCENARIO, load_scenario, read_scenario, scenario_kind, special_runner
 
     names = args.scenarios or [DEFAULT_SCENARIO]
-    loaded = [load_scenario(n) for n in names]  # validate every file before any work
+    kinds = {n: scenario_kind(n) for n in names}
+    special = [n for n in names if kinds[n] != "coverage"]
+    loaded = [load_scenario(n) for n in names if kinds[n] == "coverage"]  # validate before any work
     slugs = [s.slug for s in loaded]
     if len(set(slugs)) != len(slugs):
         dup = sorted({s for s in slugs if slugs.count(s) > 1})
@@ -207,6 +209,16 @@ def _cmd_run(args) -> int:
                    f"{time.perf_counter() - t0:.1f} s")
         _say(args, summary_markdown(written["table"]).split("\n\n")[0])
         _say(args)
+    for name in special:  # scenarios of another kind run their own analysis (race, sizing)
+        path, _ = read_scenario(name)
+        slug = path.stem
+        out = (Path("results") / slug if args.out is None
+               else args.out if len(names) == 1 else args.out / slug)
+        t0 = time.perf_counter()
+        if report:
+            report(f"Scenario {slug} ({kinds[name]})")
+        special_runner(kinds[name])(path, out, formats=args.formats, progress=None if progress else False)
+        _say(args, f"{slug}: wrote {out}/ (index.md, index.html) in {time.perf_counter() - t0:.1f} s")
     return EXIT_OK
 
 
@@ -302,17 +314,24 @@ def _cmd_show(args) -> int:
 
 
 def _cmd_scenarios(args) -> int:
-    from .scenario import DEFAULT_SCENARIO, load_scenario, scenarios
+    from .scenario import DEFAULT_SCENARIO, load_scenario, read_scenario, scenario_kind, scenarios
+
+    def short(text):
+        text = " ".join(str(text).split()).split(". ")[0]
+        return text if len(text) <= 60 else text[:57] + "..."
 
     rows = [["name", "constellations", "grid", "window", "description"]]
     for name in scenarios():
-        s = load_scenario(name)
         mark = " (default)" if name == DEFAULT_SCENARIO else ""
-        desc = s.description.split(". ")[0]
-        desc = desc if len(desc) <= 60 else desc[:57] + "..."
+        kind = scenario_kind(name)
+        if kind != "coverage":
+            _, raw = read_scenario(name)
+            rows.append([name + mark, f"({kind})", "-", "-", short(raw.get("description", ""))])
+            continue
+        s = load_scenario(name)
         labels = ", ".join(c.preset or c.label or c.slug for c in s.constellations)
         rows.append([name + mark, labels, s.grid.describe(),
-                     f"{s.duration_s / 3600:g} h / {s.step_s:g} s", desc])
+                     f"{s.duration_s / 3600:g} h / {s.step_s:g} s", short(s.description)])
     print(_table(rows))
     print(f"\nRun one with '{PROG} run NAME'; files are in data/scenarios/.")
     return EXIT_OK

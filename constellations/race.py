@@ -44,8 +44,6 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import json
-import os
-import tempfile
 import time
 import tomllib
 from dataclasses import dataclass, field
@@ -53,6 +51,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .atomic import atomic_write_text
 from .deployment import LaunchModel, _check_keys, _number, _text, as_day
 
 __all__ = [
@@ -669,10 +668,10 @@ class RaceResult:
         out.mkdir(parents=True, exist_ok=True)
         written = {"timeline": save(self.timeline, out / "timeline.nc"),
                    "maps": save(self.maps, out / "maps.nc")}
-        written["answers_csv"] = _write_text(out / "answers.csv", self.answers.to_csv(index=False))
-        written["answers_md"] = _write_text(out / "answers.md", _answers_markdown(self))
+        written["answers_csv"] = atomic_write_text(out / "answers.csv", self.answers.to_csv(index=False))
+        written["answers_md"] = atomic_write_text(out / "answers.md", _answers_markdown(self))
         for case, dep in self.deployments.items():
-            written[f"launches_{case}"] = _write_text(out / f"launches_{case}.csv",
+            written[f"launches_{case}"] = atomic_write_text(out / f"launches_{case}.csv",
                                                       dep.table().to_csv(index=False))
         return written
 
@@ -685,18 +684,6 @@ def _fmt(value, units) -> str:
     if units == "s":
         return f"{value / 60:.1f} min"
     return f"{value:.2f} {units}"
-
-
-def _write_text(path: Path, text: str) -> Path:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w") as f:
-            f.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
 
 
 def _answers_markdown(result: RaceResult) -> str:
@@ -988,3 +975,46 @@ def resolution_check(scenario: RaceScenario | str = "deployment_race", counts=(5
     df.attrs["settings"] = {"scenario": scenario.analysis, "reference": ref.analysis}
     df.attrs["wall_s"] = sweep.wall_s
     return df
+
+
+def run_scenario(path_or_name="deployment_race", out_dir="results/deployment_race", *, fast: bool = False,
+                 serial: bool = False, scheduler: str | None = None, n_workers: int = 2,
+                 formats=None, progress: bool | None = None) -> dict:
+    """Run a deployment-race scenario and write its results, figures and an index.
+
+    Parameters
+    ----------
+    path_or_name : str or path
+        Race scenario (``kind = "deployment_race"``).
+    out_dir : path
+        Output folder; ``index.md`` and ``index.html`` are written last.
+    fast, serial, scheduler, n_workers
+        See :func:`load_race_scenario` and :func:`run_race`.
+    formats : sequence of str, optional
+        Figure formats (default: the scenario's).
+    progress : bool, optional
+        Progress bars (default: on a terminal).
+
+    Returns
+    -------
+    dict
+        ``result`` (the :class:`RaceResult`), ``files`` (name -> path), ``figures`` (name -> paths).
+    """
+    from .race_figures import draw_race_figures
+    from .report import dataframe_rows, write_index
+
+    out = Path(out_dir)
+    scenario = load_race_scenario(path_or_name, fast=fast)
+    for stale in ("index.md", "index.html"):
+        (out / stale).unlink(missing_ok=True)
+    result = run_race(scenario, serial=serial, scheduler=scheduler, n_workers=n_workers, progress=progress)
+    files = result.save(out)
+    figures = draw_race_figures(result, out, formats=list(formats or scenario.formats))
+    answers = result.answers
+    write_index(out, title=f"Deployment race: {scenario.name}", description=scenario.description,
+                caption=result.summary().splitlines()[0], figures=figures, data_files=list(files.values()),
+                tables=[("Answers: FCC milestones and the month Kuiper first matches Starlink's mid-2025 "
+                         "value", dataframe_rows(answers))],
+                note="Assumptions of the launch model: data/launches.toml (every number tagged with its "
+                     "source or as an assumption).")
+    return {"result": result, "files": files, "figures": figures}

@@ -249,8 +249,15 @@ def _figure_entries(figures: dict, out_dir: Path):
     return entries
 
 
-def write_index(out_dir, *, title: str, description: str, caption: str, table, figures: dict,
-                data_files: Sequence = (), parameters: Sequence[tuple[str, str]] = ()) -> list[Path]:
+def dataframe_rows(df) -> list[list[str]]:
+    """A DataFrame as rows of strings for :func:`write_index`, the header first."""
+    return [[str(c) for c in df.columns]] + [[str(v) for v in row] for row in df.itertuples(index=False)]
+
+
+def write_index(out_dir, *, title: str, description: str, caption: str, table=None, figures: dict,
+                data_files: Sequence = (), parameters: Sequence[tuple[str, str]] = (),
+                tables: Sequence[tuple[str, list]] | None = None, note: str = TABLE_NOTE,
+                limits: str = LIMITS) -> list[Path]:
     """Write ``index.md`` and ``index.html`` showing the summary and every figure.
 
     Parameters
@@ -259,27 +266,36 @@ def write_index(out_dir, *, title: str, description: str, caption: str, table, f
         The results folder; links are relative to it.
     title, description, caption : str
         Heading, free text and the one-line parameter caption.
-    table : pandas.DataFrame
-        From :func:`summary_table`.
+    table : pandas.DataFrame, optional
+        From :func:`summary_table`: shown as the headline and latitude-band tables.
     figures : dict of str to list of path
         Figure files per figure name.
     data_files : sequence of path
         NetCDF and table files to link.
     parameters : sequence of (str, str)
         Parameter name and value, listed under the caption.
+    tables : sequence of (str, rows), optional
+        Other tables instead of ``table``: a lead-in line and rows of strings (header first), e.g.
+        from :func:`dataframe_rows`.
+    note, limits : str
+        Text under the tables; the model-limits section.
     """
     out_dir = Path(out_dir)
     entries = _figure_entries(figures, out_dir)
     files = [os.path.relpath(p, out_dir) for p in data_files]
-    main, bands = _table_rows(table)
+    if tables is None:
+        main, bands = _table_rows(table)
+        tables = [("", main), ("By band of absolute latitude (area-weighted):", bands)]
 
     md = [f"# {title}", ""]
     if description:
         md += [description, ""]
     md += [f"*{caption}*", ""]
     md += [f"- **{k}**: {v}" for k, v in parameters]
-    md += ["", "## Summary", "", _md(main), "", "By band of absolute latitude (area-weighted):", "",
-           _md(bands), "", TABLE_NOTE, ""]
+    md += ["", "## Summary", ""]
+    for lead, rows in tables:
+        md += ([lead, ""] if lead else []) + [_md(rows), ""]
+    md += [note, ""] if note else []
     if entries:
         md += ["## Figures", ""]
         for name, cap, shown, others in entries:
@@ -290,7 +306,7 @@ def write_index(out_dir, *, title: str, description: str, caption: str, table, f
                 md += ["Also: " + ", ".join(f"[{Path(o).suffix[1:]}]({o})" for o in others), ""]
     if files:
         md += ["## Files", ""] + [f"- [{f}]({f})" for f in files] + [""]
-    md += ["## Model limits", "", LIMITS, ""]
+    md += ["## Model limits", "", limits, ""]
 
     e = html.escape
 
@@ -312,8 +328,10 @@ def write_index(out_dir, *, title: str, description: str, caption: str, table, f
     h.append(f'<p class="caption">{e(caption)}</p>')
     if parameters:
         h.append("<ul>" + "".join(f"<li><b>{e(k)}</b>: {e(v)}</li>" for k, v in parameters) + "</ul>")
-    h += ["<h2>Summary</h2>", html_table(main), "<p>By band of absolute latitude (area-weighted):</p>",
-          html_table(bands), f"<p>{e(TABLE_NOTE)}</p>"]
+    h.append("<h2>Summary</h2>")
+    for lead, rows in tables:
+        h += ([f"<p>{e(lead)}</p>"] if lead else []) + [html_table(rows)]
+    h += [f"<p>{e(note)}</p>"] if note else []
     if entries:
         h.append("<h2>Figures</h2>")
         for name, cap, shown, others in entries:
@@ -325,7 +343,7 @@ def write_index(out_dir, *, title: str, description: str, caption: str, table, f
     if files:
         h.append("<h2>Files</h2><ul>" + "".join(f'<li><a href="{e(f)}">{e(f)}</a></li>' for f in files)
                  + "</ul>")
-    h += ["<h2>Model limits</h2>", f"<p>{e(LIMITS)}</p>", "</body></html>"]
+    h += ["<h2>Model limits</h2>", f"<p>{e(limits)}</p>", "</body></html>"]
     return [atomic_write_text(out_dir / "index.md", "\n".join(md)),
             atomic_write_text(out_dir / "index.html", "\n".join(h) + "\n")]
 

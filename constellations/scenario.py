@@ -98,7 +98,11 @@ MAP_FIGURES = frozenset({"coverage_map", "revisit_mean_map", "revisit_max_map", 
 FORMATS = ("png", "svg", "pdf")
 BOUNDARIES = ("optimistic", "interior")
 
-TOP_KEYS = {"name", "description", "start", "duration_s", "duration_h", "step_s", "grid",
+SPECIAL_KINDS = {  # scenario kinds with their own analysis: kind -> module with run_scenario()
+    "deployment_race": "constellations.race",
+    "golden_dome_sizing": "constellations.sizing",
+}
+TOP_KEYS = {"kind", "name", "description", "start", "duration_s", "duration_h", "step_s", "grid",
             "constellations", "metrics", "figures", "output"}
 GRID_KEYS = {"spacing_deg", "spacing_km", "country", "lat_band", "box", "cities"}
 REGION_KEYS = ("country", "lat_band", "box", "cities")
@@ -483,6 +487,8 @@ class Scenario:
         if not isinstance(raw, dict):
             raise ValueError(f"{where}: a scenario must be a table of keys, got {_kind(raw)}")
         c.keys(raw, TOP_KEYS, "", required=("name", "start", "step_s", "grid", "constellations"))
+        if "kind" in raw:
+            c.choice(raw["kind"], "kind", ("coverage",))
         name = c.string(raw["name"], "name", '"kuiper_vs_starlink"')
         description = raw.get("description", "")
         if not isinstance(description, str):
@@ -889,6 +895,57 @@ def _plain(value):
     return value
 
 
+def read_scenario(path_or_name: str | Path = DEFAULT_SCENARIO) -> tuple[Path, dict]:
+    """Find a scenario file (a path, or a shipped name) and parse its TOML; no validation yet.
+
+    Returns
+    -------
+    path : pathlib.Path
+    raw : dict
+    """
+    text = str(path_or_name)
+    path = Path(text).expanduser()
+    if not path.is_file():
+        named = _scenario_dir() / f"{text}.toml"
+        if "/" not in text and "\\" not in text and not text.endswith(".toml") and named.is_file():
+            path = named
+        else:
+            raise FileNotFoundError(
+                f"scenario {text!r} not found: no such file, and not a shipped scenario name. "
+                f"Shipped scenarios: {', '.join(scenarios())} (in {_scenario_dir()}); or give the "
+                "path of a .toml file")
+    try:
+        with open(path, "rb") as f:
+            raw = tomllib.load(f)
+    except tomllib.TOMLDecodeError as exc:
+        raise ValueError(f"{path}: not valid TOML: {exc}; check quotes, brackets and '=' signs "
+                         "near that line") from None
+    return path, raw
+
+
+def scenario_kind(path_or_name: str | Path = DEFAULT_SCENARIO) -> str:
+    """The scenario's ``kind``: ``"coverage"`` (no ``kind`` key) or one of :data:`SPECIAL_KINDS`.
+
+    Examples
+    --------
+    >>> scenario_kind("tiny"), scenario_kind("deployment_race")
+    ('coverage', 'deployment_race')
+    """
+    path, raw = read_scenario(path_or_name)
+    kind = raw.get("kind", "coverage")
+    if kind != "coverage" and kind not in SPECIAL_KINDS:
+        raise ValueError(f"{path}: kind = {kind!r} is not known; allowed: 'coverage' (or no kind), "
+                         + ", ".join(repr(k) for k in SPECIAL_KINDS))
+    return kind
+
+
+def special_runner(kind: str):
+    """The ``run_scenario(path_or_name, out_dir, *, fast, formats, progress)`` of a special kind."""
+    import importlib
+
+    return importlib.import_module(SPECIAL_KINDS[kind]).run_scenario
+
+
 def load_scenario(path_or_name: str | Path = DEFAULT_SCENARIO) -> Scenario:
     """Read and validate a scenario file.
 
@@ -911,21 +968,8 @@ def load_scenario(path_or_name: str | Path = DEFAULT_SCENARIO) -> Scenario:
     >>> s.name, len(s.constellations) >= 2
     ('tiny', True)
     """
-    text = str(path_or_name)
-    path = Path(text).expanduser()
-    if not path.is_file():
-        named = _scenario_dir() / f"{text}.toml"
-        if "/" not in text and "\\" not in text and not text.endswith(".toml") and named.is_file():
-            path = named
-        else:
-            raise FileNotFoundError(
-                f"scenario {text!r} not found: no such file, and not a shipped scenario name. "
-                f"Shipped scenarios: {', '.join(scenarios())} (in {_scenario_dir()}); or give the "
-                "path of a .toml file")
-    try:
-        with open(path, "rb") as f:
-            raw = tomllib.load(f)
-    except tomllib.TOMLDecodeError as exc:
-        raise ValueError(f"{path}: not valid TOML: {exc}; check quotes, brackets and '=' signs "
-                         "near that line") from None
+    path, raw = read_scenario(path_or_name)
+    if raw.get("kind", "coverage") != "coverage":
+        raise ValueError(f"{path}: this is a {raw['kind']!r} scenario, not a coverage scenario; run it "
+                         f"with 'constellations run {path.stem}'")
     return Scenario.from_dict(raw, where=str(path), base_dir=path.parent)

@@ -40,30 +40,26 @@ def main(argv=None) -> int:
                         help="compare the scenario's grid/window with a 1-deg, 1-day reference instead")
     args = parser.parse_args(argv)
 
-    from constellations.race import load_race_scenario, resolution_check, run_race
-    from constellations.race_figures import draw_race_figures
+    from constellations.race import load_race_scenario, resolution_check, run_scenario
 
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
-    scenario = load_race_scenario(args.scenario, fast=args.fast)
     if args.check_resolution:
-        df = resolution_check(scenario, serial=args.serial, n_workers=args.workers)
+        df = resolution_check(load_race_scenario(args.scenario, fast=args.fast), serial=args.serial, n_workers=args.workers)
         print(df.to_string(index=False))
         df.to_csv(out / "resolution_check.csv", index=False)
         print(f"resolution check: {df.attrs['wall_s']:.1f} s; written {out / 'resolution_check.csv'}")
         return 0
-    result = run_race(scenario, serial=args.serial, scheduler=args.scheduler, n_workers=args.workers)
+    run = run_scenario(args.scenario, out, fast=args.fast, serial=args.serial, scheduler=args.scheduler,
+                       n_workers=args.workers, formats=args.formats.split(",") if args.formats else None)
+    result = run["result"]
     print(result.summary())
-    written = result.save(out)
-    formats = args.formats.split(",") if args.formats else list(scenario.formats)
-    t_fig = time.perf_counter()
-    figures = draw_race_figures(result, out, formats=formats)
     t = result.timings
     print(f"\nsnapshots: {t['snapshots']} distinct satellite counts, {t['tasks']} tasks ({t['mode']}); "
-          f"analysis {t['analysis_s']:.1f} s (task time {t['task_wall_s']:.1f} s), figures "
-          f"{time.perf_counter() - t_fig:.1f} s, total {time.perf_counter() - t0:.1f} s")
-    for path in [*written.values(), *(p for paths in figures.values() for p in paths)]:
+          f"analysis {t['analysis_s']:.1f} s (task time {t['task_wall_s']:.1f} s), "
+          f"total {time.perf_counter() - t0:.1f} s")
+    for path in [*run["files"].values(), *(p for paths in run["figures"].values() for p in paths)]:
         print(f"written {path}")
     return 0
 
