@@ -49,3 +49,18 @@ def test_tle_command_prints_shells_next_to_licensed(capsys):
     assert "78 satellites" in out and "Kuiper 1 (630 km, 51.9 deg)" in out
     assert main(["tle", "missing.tle"]) == 2
     assert "missing.tle" in capsys.readouterr().err
+
+
+def test_run_dispatches_special_kinds(tmp_path, monkeypatch):
+    import constellations.race
+    from constellations.cli import main
+    from constellations.scenario import load_scenario, scenario_kind
+
+    calls = []
+    monkeypatch.setattr(constellations.race, "run_scenario",
+                        lambda path, out, **kw: calls.append((path.stem, out, kw)))
+    assert scenario_kind("deployment_race") == "deployment_race"
+    assert main(["run", "deployment_race", "--out", str(tmp_path), "--quiet"]) == 0
+    assert calls == [("deployment_race", tmp_path, {"formats": None, "progress": False})]
+    with pytest.raises(ValueError, match="this is a 'deployment_race' scenario"):
+        load_scenario("deployment_race")
