@@ -24,7 +24,7 @@ from .geometry import EARTH_RADIUS_KM, central_angle_rad, subsatellite_from_ecef
 from .grid import Grid
 from .metrics import BOUNDARIES, CoverageAccumulator
 
-__all__ = ["analyze"]
+__all__ = ["analyze", "keep_freed_memory"]
 
 CELLS_PER_CHUNK = 2_000_000  # (time step, cell) values per accumulator chunk
 SAT_STEPS_PER_CHUNK = 500_000  # (time step, satellite) positions per propagation chunk
@@ -148,7 +148,7 @@ def analyze(constellation, grid: Grid, start, duration_s: float, step_s: float,
     if hasattr(prop, "subsatellite"):  # circular orbits: constant footprints
         fixed_lam = central_angle_rad(prop.radius_km - EARTH_RADIUS_KM, elevation, nadir_arg)
 
-    _keep_freed_memory()
+    keep_freed_memory()
     kernel = RingKernel(grid) if grid.is_ring_grid else PointKernel(grid)
     chunk = int(np.clip(min(CELLS_PER_CHUNK // len(grid), SAT_STEPS_PER_CHUNK // n_sat), 1, 720))
     starts = range(0, n_steps, chunk)
@@ -200,7 +200,7 @@ def _warm_up_xarray() -> None:
 
 
 @lru_cache(maxsize=1)
-def _keep_freed_memory() -> bool:
+def keep_freed_memory() -> bool:
     """Ask glibc to keep freed memory in the process instead of returning it to the kernel.
 
     The kernels allocate many short-lived arrays of a few MB; by default glibc maps each one fresh

@@ -250,8 +250,13 @@ def _figure_entries(figures: dict, out_dir: Path):
 
 
 def dataframe_rows(df) -> list[list[str]]:
-    """A DataFrame as rows of strings for :func:`write_index`, the header first."""
-    return [[str(c) for c in df.columns]] + [[str(v) for v in row] for row in df.itertuples(index=False)]
+    """A DataFrame as rows of strings for :func:`write_index`, the header first (floats to 4 digits)."""
+    def cell(v) -> str:
+        if isinstance(v, float | np.floating):
+            return "" if not np.isfinite(v) else f"{v:.4g}"
+        return "" if v is None else str(v)
+
+    return [[str(c) for c in df.columns]] + [[cell(v) for v in row] for row in df.itertuples(index=False)]
 
 
 def write_index(out_dir, *, title: str, description: str, caption: str, table=None, figures: dict,
