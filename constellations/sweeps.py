@@ -217,8 +217,12 @@ def _run_dask(func, params, scheduler, n_workers, threads_per_worker, show):
 
     cluster = None
     if scheduler is None:
+        # one BLAS thread per worker: the workers already fill the cores (oversubscription otherwise)
+        blas_threads = str(threads_per_worker)
         cluster = LocalCluster(n_workers=n_workers, threads_per_worker=threads_per_worker, processes=True,
-                               dashboard_address=None, silence_logs=logging.CRITICAL)
+                               dashboard_address=None, silence_logs=logging.CRITICAL,
+                               env={"OMP_NUM_THREADS": blas_threads, "OPENBLAS_NUM_THREADS": blas_threads,
+                                    "MKL_NUM_THREADS": blas_threads})
         client = Client(cluster)
         mode = "local-cluster"
     else:
