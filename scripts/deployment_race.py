@@ -46,7 +46,8 @@ def main(argv=None) -> int:
     out.mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
     if args.check_resolution:
-        df = resolution_check(load_race_scenario(args.scenario, fast=args.fast), serial=args.serial, n_workers=args.workers)
+        df = resolution_check(load_race_scenario(args.scenario, fast=args.fast), serial=args.serial,
+                              n_workers=args.workers)
         print(df.to_string(index=False))
         df.to_csv(out / "resolution_check.csv", index=False)
         print(f"resolution check: {df.attrs['wall_s']:.1f} s; written {out / 'resolution_check.csv'}")
