@@ -29,7 +29,8 @@ from .presets import preset, presets
 from .result import latitude_bands, load, save, summary
 from .tle import Catalog
 
-_LAZY_MODULES = {"figures", "naturalearth", "tle", "coverage", "metrics", "frames"}
+_LAZY_MODULES = {"coverage", "deployment", "figures", "frames", "interceptors", "metrics", "naturalearth",
+                 "race", "scenario", "sizing", "sweeps", "tle"}
 
 
 def __getattr__(name):
