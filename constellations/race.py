@@ -45,7 +45,6 @@ import dataclasses
 import datetime as dt
 import json
 import time
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -511,19 +510,9 @@ def load_race_scenario(path_or_name="deployment_race", *, fast: bool = False) ->
     >>> s.operator, s.cases, s.catch_up_metric
     ('kuiper', ('low', 'nominal', 'high'), 'continuous_population_band')
     """
-    from .datafiles import data_dir
+    from .scenario import read_scenario
 
-    path = Path(path_or_name)
-    if path.suffix != ".toml" and not path.is_file():
-        path = data_dir() / "scenarios" / f"{path_or_name}.toml"
-    if not path.is_file():
-        raise ValueError(f"race scenario {str(path_or_name)!r} not found (looked for {str(path)!r}); give a "
-                         "TOML path or the name of a file in data/scenarios")
-    with open(path, "rb") as f:
-        try:
-            raw = tomllib.load(f)
-        except tomllib.TOMLDecodeError as exc:
-            raise ValueError(f"{path.name} is not valid TOML: {exc}") from None
+    path, raw = read_scenario(path_or_name)
     return race_scenario_from_dict(raw, where=path.name, source=str(path), fast=fast)
 
 
