@@ -715,6 +715,18 @@ def _matches(values, target, better, tolerance):
     return values <= target + tolerance + 1e-12
 
 
+def _benchmark_source(scenario) -> dict:
+    """Task description of the rival's TLE benchmark (a picklable dict for the sweep workers)."""
+    from .datafiles import data_dir
+
+    b = scenario.benchmark
+    tle = Path(b["tle"])
+    tle = tle if tle.is_absolute() else data_dir() / tle
+    return {"kind": "tle", "path": str(tle), "altitude_km": b["altitude_km"],
+            "designators": b["designators"], "name_pattern": b["name_pattern"],
+            "min_elevation_deg": b["min_elevation_deg"], "name": b["label"]}
+
+
 def run_race(scenario: RaceScenario | str = "deployment_race", *, fast: bool = False, serial: bool = False,
              scheduler: str | None = None, n_workers: int = 2, progress: bool | None = None,
              model: LaunchModel | None = None) -> RaceResult:
@@ -745,7 +757,6 @@ def run_race(scenario: RaceScenario | str = "deployment_race", *, fast: bool = F
     import xarray as xr
 
     from . import __version__
-    from .datafiles import data_dir
     from .sweeps import map_tasks
 
     t0 = time.perf_counter()
@@ -771,11 +782,7 @@ def run_race(scenario: RaceScenario | str = "deployment_race", *, fast: bool = F
     operator_source = {"kind": "preset", "name": op.constellation,
                        "min_elevation_deg": a["min_elevation_deg"]}
     b = s.benchmark
-    tle = Path(b["tle"])
-    tle = tle if tle.is_absolute() else data_dir() / tle
-    bench_source = {"kind": "tle", "path": str(tle), "altitude_km": b["altitude_km"],
-                    "designators": b["designators"], "name_pattern": b["name_pattern"],
-                    "min_elevation_deg": b["min_elevation_deg"], "name": b["label"]}
+    bench_source = _benchmark_source(s)
     ground = {"kind": "global", "spacing_deg": a["grid_spacing_deg"]}
     city_parts = _city_grid_parts(a["city_min_population"], a["city_parts"])
     common = {"start": a["window_start"], "duration_s": a["duration_s"], "step_s": a["step_s"],
@@ -917,7 +924,6 @@ def resolution_check(scenario: RaceScenario | str = "deployment_race", counts=(5
     """
     import pandas as pd
 
-    from .datafiles import data_dir
     from .sweeps import map_tasks
 
     if not isinstance(scenario, RaceScenario):
@@ -927,12 +933,7 @@ def resolution_check(scenario: RaceScenario | str = "deployment_race", counts=(5
     model = LaunchModel.from_toml(scenario.launches)
     op = model.operator(scenario.operator)
     order = op.fill_order()
-    b = scenario.benchmark
-    tle = Path(b["tle"])
-    tle = tle if tle.is_absolute() else data_dir() / tle
-    bench_source = {"kind": "tle", "path": str(tle), "altitude_km": b["altitude_km"],
-                    "designators": b["designators"], "name_pattern": b["name_pattern"],
-                    "min_elevation_deg": b["min_elevation_deg"], "name": b["label"]}
+    bench_source = _benchmark_source(scenario)
     params = []
     for sc in (scenario, ref):
         a = sc.analysis
