@@ -41,7 +41,7 @@ class RingKernel:
     >>> k = RingKernel(global_grid(spacing_deg=10.0))
     >>> counts = k.count(np.zeros((1, 1)), np.zeros((1, 1)), np.full((1, 1), 0.2))
     >>> counts.shape, int(counts.sum()) > 0
-    ((1, 480), True)
+    ((1, 412), True)
     """
 
     def __init__(self, grid: Grid):

@@ -82,7 +82,7 @@ def gmst_rad(start, t_s) -> np.ndarray:
     Examples
     --------
     >>> float(gmst_rad("2000-01-01T12:00:00Z", [0.0])[0])  # doctest: +ELLIPSIS
-    4.89496...
+    4.89498...
     """
     from skyfield.sgp4lib import theta_GMST1982
 

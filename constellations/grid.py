@@ -287,7 +287,7 @@ def points(lat_deg, lon_deg, names=None, weights=None, name: str = "points") -> 
     Examples
     --------
     >>> g = points([52.52, 38.9], [13.40, -77.04], names=["Berlin", "Washington"])
-    >>> len(g), list(g.names)
+    >>> len(g), g.names.tolist()
     (2, ['Berlin', 'Washington'])
     """
     lat = np.atleast_1d(np.asarray(lat_deg, dtype=float))
@@ -318,7 +318,7 @@ def city_grid(names=None, min_population: float = 0.0) -> Grid:
     Examples
     --------
     >>> g = city_grid(["Berlin", "Pyongyang"])
-    >>> list(g.names)
+    >>> g.names.tolist()
     ['Berlin', 'Pyongyang']
     """
     from . import naturalearth
