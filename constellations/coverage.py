@@ -24,6 +24,7 @@ from .grid import Grid, Rings
 __all__ = ["PointKernel", "RingKernel"]
 
 SLOT_BUDGET = 400_000  # (time, satellite, ring) slots per kernel call: keeps temporaries in cache
+POINT_BAND_RAD = np.radians(3.0)  # latitude extent of a band of points tested together
 
 
 class RingKernel:
@@ -174,32 +175,54 @@ class RingKernel:
 
 
 class PointKernel:
-    """Direct visibility test for a list of points.
+    """Direct visibility test for a list of points, culled by latitude.
+
+    Points are grouped into latitude bands (at most :data:`POINT_BAND_RAD` tall); for each band only
+    the satellite positions whose latitude lies within the largest footprint radius of the band are
+    tested, with one matrix product per band and time chunk. No satellite outside that window can
+    see a point of the band, so the result equals the test against every satellite.
 
     Parameters
     ----------
     grid : Grid
-        Any grid; its cell centres are tested one by one against every satellite.
+        Any grid; its cell centres are tested one by one.
     """
 
     def __init__(self, grid: Grid):
         lat = np.radians(grid.lat_deg)
         lon = np.radians(grid.lon_deg)
         self.unit = np.stack([np.cos(lat) * np.cos(lon), np.cos(lat) * np.sin(lon), np.sin(lat)])
+        order = np.argsort(lat, kind="stable")
+        # a new band starts where a point lies more than POINT_BAND_RAD above the band's first point
+        starts = [0]
+        for i in range(1, order.size):  # construction only: a loop over the sorted points once
+            if lat[order[i]] - lat[order[starts[-1]]] > POINT_BAND_RAD:
+                starts.append(i)
+        self.bands = [order[a:b] for a, b in zip(starts, [*starts[1:], order.size], strict=True)]
+        self.band_lat = [(lat[b].min(), lat[b].max()) for b in self.bands]
 
     def count(self, lat_rad, lon_rad, lam_rad, out=None) -> np.ndarray:
         """Same contract as :meth:`RingKernel.count`."""
         n_time, n_sat = lat_rad.shape
-        n_point = self.unit.shape[1]
         lam = np.broadcast_to(lam_rad, lat_rad.shape)
-        cos_lam = np.where(lam >= 0.0, np.cos(lam), 2.0)  # negative radius: never visible
+        cos_lam = np.where(lam >= 0.0, np.cos(lam), 2.0).ravel()  # negative radius: never visible
+        reach = float(np.max(lam, initial=0.0))
         if out is None:
-            out = np.empty((n_time, n_point), dtype=np.int32)
+            out = np.empty((n_time, self.unit.shape[1]), dtype=np.int32)
         cl = np.cos(lat_rad)
         sat = np.stack([cl * np.cos(lon_rad), cl * np.sin(lon_rad), np.sin(lat_rad)], axis=-1)
-        step = max(1, 2_000_000 // max(1, n_sat * n_point))
-        for t0 in range(0, n_time, step):
-            sl = slice(t0, min(n_time, t0 + step))
-            dots = sat[sl] @ self.unit  # (t, n_sat, n_point)
-            out[sl] = (dots >= cos_lam[sl][:, :, None]).sum(axis=1)
+        sat = sat.reshape(-1, 3)
+        lat_flat = lat_rad.ravel()
+        for points, (lo, hi) in zip(self.bands, self.band_lat, strict=True):
+            near = np.flatnonzero((lat_flat >= lo - reach) & (lat_flat <= hi + reach))  # time-major
+            if near.size == 0:
+                out[:, points] = 0
+                continue
+            visible = (sat[near] @ self.unit[:, points]) >= cos_lam[near][:, None]  # (n_near, n_pt)
+            # sum the rows of each time step (near is time-major); steps without rows count 0
+            bounds = np.searchsorted(near, np.arange(n_time + 1) * n_sat)
+            first = np.minimum(bounds[:-1], near.size - 1)
+            sums = np.add.reduceat(visible, first, axis=0, dtype=np.int32)
+            sums[bounds[:-1] == bounds[1:]] = 0
+            out[:, points] = sums
         return out
