@@ -918,7 +918,23 @@ def revisit_cdf(results, variable="revisit_max_s", *, caption=None):
 # --------------------------------------------------------------------------- time series
 
 
-def _time_axis(ax):
+def _same_start(results) -> bool:
+    return len({ds["time"].values[0] for ds in results}) == 1
+
+
+def _time_x(ds, same_start: bool):
+    """UTC times when every result starts together, else hours since the result's own start."""
+    return ds["time"].values if same_start else ds["time_s"].values / 3600.0
+
+
+def _time_label(results) -> str:
+    return "time (UTC)" if _same_start(results) else "hours since each start (see caption)"
+
+
+def _time_axis(ax, same_start: bool = True):
+    """UTC date axis; with differing starts (e.g. TLE snapshots) a plain axis of hours since start."""
+    if not same_start:
+        return
     from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
 
     loc = AutoDateLocator(minticks=4, maxticks=8)
@@ -930,8 +946,9 @@ def _time_axis(ax):
 def _timeseries_into(ax_cov, ax_vis, results, *, legend=True):
     from matplotlib.lines import Line2D
 
+    same = _same_start(results)
     for i, ds in enumerate(results):
-        t = ds["time"].values
+        t = _time_x(ds, same)
         ax_cov.plot(t, 100.0 * ds["coverage_fraction"].values, color=_color(i), lw=1.2, label=_name(ds))
         ax_cov.plot(t, 100.0 * ds["accumulated_coverage_fraction"].values, color=_color(i), lw=1.0,
                     ls="--")
@@ -945,11 +962,11 @@ def _timeseries_into(ax_cov, ax_vis, results, *, legend=True):
                      Line2D([], [], color="0.2", lw=1.0, ls="--", label="accumulated")]
     if legend:
         ax_cov.legend(handles=style_handles, fontsize=7, frameon=False, loc="lower right")
+    bottom = ax_vis if ax_vis is not None else ax_cov
+    bottom.set_xlabel(_time_label(results), fontsize=8)
     for ax in (ax_cov, ax_vis):
         if ax is not None:
-            _time_axis(ax)
-    bottom = ax_vis if ax_vis is not None else ax_cov
-    bottom.set_xlabel("time (UTC)", fontsize=8)
+            _time_axis(ax, same)
     if ax_vis is not None:
         ax_vis.set_ylabel("mean satellites in view", fontsize=8)
         ax_vis.set_ylim(bottom=0)
@@ -1008,6 +1025,7 @@ def _city_names(city_results):
 
 def _city_into(ax, city_results, name, *, legend=False):
     lat = lon = None
+    same = _same_start(city_results)
     for i, ds in enumerate(city_results):
         names = [str(x) for x in ds["name"].values]
         if name not in names:
@@ -1015,14 +1033,15 @@ def _city_into(ax, city_results, name, *, legend=False):
         c = names.index(name)
         lat, lon = float(ds["lat_deg"].values[c]), float(ds["lon_deg"].values[c])
         counts = ds["visible_count"].values[:, c]
-        ax.step(ds["time"].values, counts, where="post", color=_color(i), lw=0.8, label=_name(ds))
+        ax.step(_time_x(ds, same), counts, where="post", color=_color(i), lw=0.8, label=_name(ds))
     where = f" ({_fmt_lat(round(lat, 1))}, {_fmt_lon(round(lon, 1))})" if lat is not None else ""
     ax.set_title(f"{name}{where}", fontsize=9)
-    ax.set_ylim(bottom=0)
+    top = max(int(ds["visible_count"].max()) for ds in city_results)  # panels share the y axis
+    ax.set_ylim(0, top * 1.08 + 1)
     ax.set_ylabel("satellites in view", fontsize=8)
     ax.grid(True, color="0.88", lw=0.5)
     ax.tick_params(labelsize=7)
-    _time_axis(ax)
+    _time_axis(ax, same)
     if legend:
         ax.legend(fontsize=7, frameon=False)
 
@@ -1059,7 +1078,7 @@ def city_visibility(city_results, *, caption=None):
         ax.set_visible(False)
     for ax in axes[:n]:
         if ax.get_subplotspec().is_last_row() or ax is axes[n - 1]:
-            ax.set_xlabel("time (UTC)", fontsize=8)
+            ax.set_xlabel(_time_label(city_results), fontsize=8)
     handles, labels = axes[0].get_legend_handles_labels()
     main.legend(handles, labels, loc="outside lower center", ncols=min(len(labels), 4), fontsize=8,
                 frameon=False)
@@ -1160,7 +1179,7 @@ def dashboard(results, city_results=None, *, caption=None):
         axes = subs[3].subplots(1, len(city_names), sharey=True, squeeze=False).ravel()
         for ax, name in zip(axes, city_names, strict=True):
             _city_into(ax, city_results, name)
-            ax.set_xlabel("time (UTC)", fontsize=8)
+            ax.set_xlabel(_time_label(city_results), fontsize=8)
         for ax in axes[1:]:
             ax.set_ylabel("")
         subs[3].supylabel("Cities", fontsize=11, fontweight="bold")

@@ -64,3 +64,18 @@ def test_run_dispatches_special_kinds(tmp_path, monkeypatch):
     assert calls == [("deployment_race", tmp_path, {"formats": None, "progress": False})]
     with pytest.raises(ValueError, match="this is a 'deployment_race' scenario"):
         load_scenario("deployment_race")
+
+
+def test_time_series_of_results_with_different_starts_use_hours_since_start():
+    import constellations as cs
+
+    grid = cs.global_grid(spacing_deg=20.0)
+    c = cs.walker_delta(12, 3, 1, 550.0, 53.0)
+    a = cs.analyze(c, grid, "2025-07-27T00:00:00Z", 3600.0, 300.0, progress=False)
+    b = cs.analyze(c, grid, "2025-10-03T16:00:00Z", 3600.0, 300.0, progress=False)
+    fig = cs.figures.coverage_timeseries([a, b])
+    bottom = [ax for ax in fig.get_axes() if ax.get_xlabel()][-1]
+    assert bottom.get_xlabel().startswith("hours since each start")
+    assert bottom.get_xlim()[1] < 2.0  # one hour each, not months of dates
+    same = cs.figures.coverage_timeseries([a, a])
+    assert [ax for ax in same.get_axes() if ax.get_xlabel()][-1].get_xlabel() == "time (UTC)"
