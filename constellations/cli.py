@@ -58,11 +58,11 @@ def _formats(text: str) -> tuple[str, ...]:
 
 
 def _figure_list(text: str) -> tuple[str, ...]:
-    from .scenario import available_figures
+    from .scenario import FIGURE_NAMES
 
     if text.strip().lower() == "none":
         return ()
-    known = available_figures()
+    known = FIGURE_NAMES
     items = tuple(x.strip() for x in text.split(",") if x.strip())
     bad = [x for x in items if x not in known]
     if not items or bad:
@@ -229,7 +229,7 @@ def _stderr(line: str) -> None:
 def _cmd_compare(args) -> int:
     from .report import split_results, summary_markdown, write_run
     from .result import load
-    from .scenario import available_figures
+    from .scenario import FIGURE_NAMES
 
     paths = []
     for p in args.inputs:
@@ -263,7 +263,7 @@ def _cmd_compare(args) -> int:
         caption += f". Note: the results differ in {', '.join(differ)}; compare with care"
     written = write_run(out, results, city_results, title="Comparison of saved results",
                         caption=caption,
-                        figure_names=available_figures() if args.figures is None else args.figures,
+                        figure_names=FIGURE_NAMES if args.figures is None else args.figures,
                         formats=args.formats or ("png",),
                         save_results=False, data_files=[p.resolve() for p in paths],
                         progress=_progress_enabled(args),

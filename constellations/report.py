@@ -355,17 +355,6 @@ def write_index(out_dir, *, title: str, description: str, caption: str, table=No
 
 # ----------------------------------------------------------------------------- figures
 
-def figures_module():
-    """``constellations.figures``, or ``None`` if that module is not installed."""
-    try:
-        from . import figures
-    except ModuleNotFoundError as exc:
-        if exc.name != f"{__package__}.figures":
-            raise
-        return None
-    return figures
-
-
 def figure_city_subset(cds):
     """The points of a city result shown in the city figure (``attrs["figure_cities"]``)."""
     if cds is None or "visible_count" not in cds:
@@ -379,10 +368,9 @@ def figure_city_subset(cds):
 
 
 def _draw(results, city_results, out_dir: Path, names, caption, formats, progress, report):
-    module = figures_module()
-    if module is None or not names:
-        if names and report is not None:
-            report("figures skipped: constellations.figures is not available")
+    from .figures import draw_figures
+
+    if not names:
         return {}
     cities = [figure_city_subset(c) for c in city_results]
     cities = [c for c in cities if c is not None]
@@ -392,7 +380,7 @@ def _draw(results, city_results, out_dir: Path, names, caption, formats, progres
     try:
         bar = _bar(len(names), progress, "figures")
         for name in names:
-            got = module.draw_figures(list(results), staging, [name], city_results=cities or None,
+            got = draw_figures(list(results), staging, [name], city_results=cities or None,
                                       caption=caption, formats=tuple(formats))
             for key, paths in got.items():
                 drawn.setdefault(key, []).extend(Path(p) for p in paths)

@@ -71,6 +71,7 @@ from pathlib import Path
 import numpy as np
 
 from .datafiles import data_dir
+from .figures import FIGURES
 from .frames import parse_utc
 
 __all__ = [
@@ -80,7 +81,6 @@ __all__ = [
     "ConstellationSpec",
     "GridSpec",
     "Scenario",
-    "available_figures",
     "load_scenario",
     "scenarios",
     "slugify",
@@ -89,10 +89,7 @@ __all__ = [
 DEFAULT_SCENARIO = "kuiper_vs_starlink"
 DEFAULT_FIGURE_CITIES = ("Berlin", "Washington", "Pyongyang")
 DEFAULT_CITY_MIN_POPULATION = 1_000_000
-# The figure names of constellations.figures (FIGURES there is authoritative when importable).
-FIGURE_NAMES = ("coverage_map", "revisit_mean_map", "revisit_max_map", "visible_map",
-                "latitude_profiles", "revisit_cdf", "coverage_timeseries", "city_visibility",
-                "dashboard")
+FIGURE_NAMES = tuple(FIGURES)  # every figure of constellations.figures, the default of a run
 MAP_FIGURES = frozenset({"coverage_map", "revisit_mean_map", "revisit_max_map", "visible_map",
                          "latitude_profiles", "dashboard"})
 FORMATS = ("png", "svg", "pdf")
@@ -551,7 +548,7 @@ class Scenario:
 
         f = c.table(raw.get("figures", {}), "figures")
         c.keys(f, FIGURES_KEYS, "figures.")
-        known = available_figures()
+        known = FIGURE_NAMES
         if "names" in f:
             names = c.strings(f["names"], "figures.names", '["coverage_map", "dashboard"]',
                               allow_empty=True)
@@ -719,17 +716,6 @@ class Scenario:
                 report(f"[{i + 1}/{n}] {ds.attrs['constellation']} ({len(source):,} satellites): "
                        f"{time.perf_counter() - t0:.1f} s")
         return results, city_results
-
-
-def available_figures() -> tuple[str, ...]:
-    """Figure names: ``constellations.figures.FIGURES``, or :data:`FIGURE_NAMES` without it."""
-    try:
-        from .figures import FIGURES
-    except ModuleNotFoundError as exc:
-        if exc.name != f"{__package__}.figures":
-            raise
-        return FIGURE_NAMES
-    return tuple(FIGURES)
 
 
 def _check_cities(c: _Checker, names, key: str) -> None:

@@ -1,10 +1,5 @@
-"""The ``constellations`` command: run, compare, presets, show, scenarios; outputs and exit codes.
+"""The ``constellations`` command: run, compare, presets, show, scenarios; outputs and exit codes."""
 
-Tests marked by ``needs_figures`` check figure files and skip only when the module
-``constellations.figures`` does not exist at all.
-"""
-
-import importlib.util
 import os
 import re
 import subprocess
@@ -20,9 +15,6 @@ import pytest
 import constellations as cs
 from constellations import naturalearth
 from constellations.cli import main
-
-HAVE_FIGURES = importlib.util.find_spec("constellations.figures") is not None
-needs_figures = pytest.mark.skipif(not HAVE_FIGURES, reason="constellations.figures is missing")
 
 TINY = dict(start="2025-07-01T00:00:00Z", duration_s=3600.0, step_s=300.0, nfold=(1, 2),
             percentiles=(50, 90, 95, 99), boundary="optimistic")
@@ -88,7 +80,6 @@ def test_run_writes_every_promised_file(tiny_run):
         assert (tiny_run / name).stat().st_size > 0
 
 
-@needs_figures
 def test_run_draws_every_figure(tiny_run):
     for name in FIGURES:
         assert (tiny_run / f"{name}.png").stat().st_size > 1000, name
@@ -195,7 +186,6 @@ def test_index_pages_link_relative_files_that_exist(tiny_run):
         assert "Kuiper mid-2025 (78)" in text
 
 
-@needs_figures
 def test_index_shows_every_figure(tiny_run):
     md = (tiny_run / "index.md").read_text()
     page = (tiny_run / "index.html").read_text()
@@ -208,13 +198,10 @@ def test_compare_reproduces_summary(tiny_run, tmp_path):
     out = tmp_path / "cmp"
     files = sorted(str(p) for p in tiny_run.glob("*.nc"))  # alphabetical, not the run's order
     args = ["compare", *files, "--out", str(out), "--quiet"]
-    if not HAVE_FIGURES:
-        args += ["--figures", "none"]
     assert main(args) == 0
     assert (out / "summary.csv").read_bytes() == (tiny_run / "summary.csv").read_bytes()
     assert (out / "index.md").is_file() and (out / "index.html").is_file()
-    if HAVE_FIGURES:
-        assert (out / "dashboard.png").is_file() and (out / "city_visibility.png").is_file()
+    assert (out / "dashboard.png").is_file() and (out / "city_visibility.png").is_file()
     md = (out / "index.md").read_text()
     for link in _links(md, r"\]\(([^)]+)\)"):
         assert (out / link).is_file(), link
@@ -332,16 +319,14 @@ def test_several_scenarios_each_to_their_own_folder(tmp_path):
         p = tmp_path / f"{name.replace(' ', '_')}.toml"
         p.write_text(SMALL.format(name=name))
         paths.append(str(p))
-    args = ["run", *paths, "--out", str(tmp_path / "out"), "--quiet"]
-    if HAVE_FIGURES:
-        args += ["--figures", "coverage_timeseries", "--formats", "png,svg"]
+    args = ["run", *paths, "--out", str(tmp_path / "out"), "--quiet", "--figures", "coverage_timeseries",
+            "--formats", "png,svg"]
     assert main(args) == 0
     for folder in ("first_one", "second"):
         assert (tmp_path / "out" / folder / "index.md").is_file()
         assert (tmp_path / "out" / folder / "kuiper_2025.nc").is_file()
-        if HAVE_FIGURES:
-            assert (tmp_path / "out" / folder / "coverage_timeseries.svg").is_file()
-            assert (tmp_path / "out" / folder / "coverage_timeseries.png").is_file()
+        assert (tmp_path / "out" / folder / "coverage_timeseries.svg").is_file()
+        assert (tmp_path / "out" / folder / "coverage_timeseries.png").is_file()
 
 
 def test_default_output_folder(tmp_path, monkeypatch):
