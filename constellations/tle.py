@@ -104,6 +104,12 @@ def _read_source(path_or_text) -> tuple[str, str]:
             f"expected a path or TLE text, got {type(path_or_text).__name__}; "
             "pass e.g. 'data/tle/starlink_20250727.tle' or the text of the element sets"
         )
+    if not path.is_file() and not path.is_absolute():
+        from .datafiles import data_dir
+
+        # relative to the shipped data ('tle/x.tle') or to the repository ('data/tle/x.tle')
+        shipped = [d / path for d in (data_dir(), data_dir().parent) if (d / path).is_file()]
+        path = shipped[0] if shipped else path
     if not path.is_file():
         raise ValueError(
             f"TLE file {str(path)!r} does not exist (or is not a file); pass the path of a .tle "

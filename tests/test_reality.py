@@ -79,3 +79,11 @@ def test_time_series_of_results_with_different_starts_use_hours_since_start():
     assert bottom.get_xlim()[1] < 2.0  # one hour each, not months of dates
     same = cs.figures.coverage_timeseries([a, a])
     assert [ax for ax in same.get_axes() if ax.get_xlabel()][-1].get_xlabel() == "time (UTC)"
+
+
+def test_shipped_tle_files_are_found_from_any_folder(tmp_path, monkeypatch):
+    from constellations.tle import Catalog
+
+    monkeypatch.chdir(tmp_path)  # not the repository root
+    assert len(Catalog.from_tle("data/tle/kuiper_20251003_from_active.tle")) == 102
+    assert len(Catalog.from_tle("tle/kuiper_20251003_from_active.tle")) == 102
