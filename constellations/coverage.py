@@ -25,6 +25,7 @@ __all__ = ["PointKernel", "RingKernel"]
 
 SLOT_BUDGET = 400_000  # (time, satellite, ring) slots per kernel call: keeps temporaries in cache
 POINT_BAND_RAD = np.radians(3.0)  # latitude extent of a band of points tested together
+MAX_RING_GROUPS = 4  # satellites grouped by footprint size, at most this many groups per call
 
 
 class RingKernel:
@@ -99,22 +100,41 @@ class RingKernel:
         lam = np.broadcast_to(lam_rad, lat_rad.shape)
         if out is None:
             out = np.empty((n_time, len(self.fold1)), dtype=np.int32)
-        windows = self._windows(float(np.max(lam, initial=0.0)))
-        k = windows["n"].shape[1]
-        step = max(1, SLOT_BUDGET // max(1, n_sat * k))
+        groups = self._groups(lam)
+        k_max = max(w["n"].shape[1] for _, w in groups)
+        step = max(1, SLOT_BUDGET // max(1, n_sat * k_max))
         step = min(step, max(1, 4_000_000 // self.length))
         for t0 in range(0, n_time, step):
             sl = slice(t0, min(n_time, t0 + step))
-            out[sl] = self._count_chunk(lat_rad[sl], lon_rad[sl], lam[sl], windows)
+            out[sl] = self._count_chunk(lat_rad[sl], lon_rad[sl], lam[sl], groups)
         return out
 
-    def _windows(self, max_central_angle_rad: float) -> dict:
+    def _groups(self, lam) -> list:
+        """Satellites grouped by the number of rings their footprints can touch.
+
+        Each group is ``(columns, windows)``; ``columns`` is ``None`` for a single group. Grouping
+        spares the smaller footprints of a mixed constellation (e.g. shells at several altitudes)
+        the slots of the largest one; at most :data:`MAX_RING_GROUPS` groups, and only when they
+        save at least 10 % of the slots, keep the per-chunk overhead small.
+        """
+        lam_sat = np.max(lam, axis=0, initial=0.0)  # (n_sat,)
+        k_sat = np.clip(np.floor(2 * lam_sat / self._spacing) + 2, 1, self._n_ring).astype(int)
+        levels = np.unique(k_sat)
+        if levels.size > MAX_RING_GROUPS:  # merge neighbouring levels upwards into a few bins
+            levels = np.unique(np.quantile(levels, np.linspace(0, 1, MAX_RING_GROUPS + 1)[1:],
+                                           method="higher"))
+        bin_of = np.searchsorted(levels, k_sat)  # each satellite to the smallest level that fits
+        if levels[bin_of].sum() > 0.9 * levels[-1] * k_sat.size:  # saves < 10 % of the slots
+            return [(None, self._windows(int(levels[-1])))]
+        return [(np.flatnonzero(bin_of == i), self._windows(int(k)))
+                for i, k in enumerate(levels) if np.any(bin_of == i)]
+
+    def _windows(self, k: int) -> dict:
         """Per-ring tables as sliding windows: row j holds rings j .. j + k - 1, contiguous.
 
-        ``k``, the number of rings a footprint can touch (+ 1 for the search start), follows from
-        the largest footprint radius; tables are built once per ``k``.
+        ``k`` is the number of rings a footprint can touch (+ 1 for the search start); tables are
+        built once per ``k``.
         """
-        k = int(min(self._n_ring, np.floor(2 * max_central_angle_rad / self._spacing) + 2))
         if k not in self._windows_by_k:
             sliding = np.lib.stride_tricks.sliding_window_view
             self._windows_by_k[k] = {
@@ -123,8 +143,45 @@ class RingKernel:
             }
         return self._windows_by_k[k]
 
-    def _count_chunk(self, lat, lon, lam, w):
+    def _count_chunk(self, lat, lon, lam, groups):
         n_time = lat.shape[0]
+        length = self.length
+        starts, ends = [], []
+        for columns, w in groups:
+            if columns is None:
+                slots = self._slots(lat, lon, lam, w)
+            else:
+                slots = self._slots(lat[:, columns], lon[:, columns], lam[:, columns], w)
+            if slots is not None:
+                starts.append(slots[0])
+                ends.append(slots[1])
+        if not starts:
+            ext = np.zeros((n_time, length), dtype=np.int64)
+        else:
+            plus = np.bincount(np.concatenate(starts) if len(starts) > 1 else starts[0],
+                               minlength=n_time * length)
+            plus -= np.bincount(np.concatenate(ends) if len(ends) > 1 else ends[0],
+                                minlength=n_time * length)
+            ext = np.cumsum(plus.reshape(n_time, length), axis=1)
+        counts = np.take(ext, self.fold1, axis=1)
+        counts += np.take(ext, self.fold2, axis=1)
+        return counts
+
+    def _slots(self, lat, lon, lam, w):
+        """Difference-array positions (+1 at ``start``, -1 at ``end``) of every (satellite, ring).
+
+        Parameters
+        ----------
+        lat, lon, lam : ndarray, shape (n_time, n_sat)
+        w : dict
+            Ring windows from :meth:`_windows`, wide enough for every footprint here.
+
+        Returns
+        -------
+        (start, end) : ndarray of int64, shape (n_slot,), or None when no footprint reaches a ring
+        """
+        n_time = lat.shape[0]
+        length = self.length
         t_index = np.broadcast_to(np.arange(n_time)[:, None], lat.shape)
         # keep only satellites whose footprint reaches a ring of this grid
         near = (lat + lam >= self.lat_min) & (lat - lam <= self.lat_max) & (lam >= 0.0)
@@ -132,46 +189,39 @@ class RingKernel:
             lat, lon, lam, t_index = lat[near], lon[near], lam[near], t_index[near]
         else:
             lat, lon, lam, t_index = lat.ravel(), lon.ravel(), lam.ravel(), t_index.ravel()
-        length = self.length
         if lat.size == 0:
-            ext = np.zeros((n_time, length), dtype=np.int64)
-        else:
-            # the K rings from the first one a footprint can touch: one row copy per satellite
-            j0 = np.searchsorted(self.ring_lat, lat - lam)
-            sin_s = np.sin(lat)[:, None]
-            with np.errstate(divide="ignore", invalid="ignore"):
-                cos_d = np.take(w["sin_lat"], j0, axis=0)
-                cos_d *= -sin_s
-                cos_d += np.cos(lam)[:, None]
-                den = np.take(w["cos_lat"], j0, axis=0)
-                den *= np.cos(lat)[:, None]
-                cos_d /= den
-            empty = ~(cos_d <= 1.0)
-            np.clip(cos_d, -1.0, 1.0, out=cos_d)
-            inv = np.take(w["inv_dlon"], j0, axis=0)
-            half = np.arccos(cos_d, out=cos_d)
-            half *= inv
-            half[empty] = -1.0
-            x = np.multiply(lon[:, None], inv, out=inv)
-            x += np.take(w["xoff"], j0, axis=0)
-            first = np.subtract(x, half, out=den)
-            np.ceil(first, out=first)
-            x += half
-            end = np.floor(x, out=x)
-            end += 1.0
-            n = np.take(w["n"], j0, axis=0)
-            n += first
-            np.clip(end, first, n, out=end)  # at most one full turn; empty -> zero length
-            base = np.take(w["off2"], j0, axis=0)
-            base += (t_index * length)[:, None]
-            plus = np.bincount((base + first.astype(np.int64)).ravel(), minlength=n_time * length)
-            base += end.astype(np.int64)
-            minus = np.bincount(base.ravel(), minlength=n_time * length)
-            plus -= minus
-            ext = np.cumsum(plus.reshape(n_time, length), axis=1)
-        counts = np.take(ext, self.fold1, axis=1)
-        counts += np.take(ext, self.fold2, axis=1)
-        return counts
+            return None
+        # the K rings from the first one a footprint can touch: one row copy per satellite
+        j0 = np.searchsorted(self.ring_lat, lat - lam)
+        sin_s = np.sin(lat)[:, None]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            cos_d = np.take(w["sin_lat"], j0, axis=0)
+            cos_d *= -sin_s
+            cos_d += np.cos(lam)[:, None]
+            den = np.take(w["cos_lat"], j0, axis=0)
+            den *= np.cos(lat)[:, None]
+            cos_d /= den
+        empty = ~(cos_d <= 1.0)
+        np.clip(cos_d, -1.0, 1.0, out=cos_d)
+        inv = np.take(w["inv_dlon"], j0, axis=0)
+        half = np.arccos(cos_d, out=cos_d)
+        half *= inv
+        half[empty] = -1.0
+        x = np.multiply(lon[:, None], inv, out=inv)
+        x += np.take(w["xoff"], j0, axis=0)
+        first = np.subtract(x, half, out=den)
+        np.ceil(first, out=first)
+        x += half
+        end = np.floor(x, out=x)
+        end += 1.0
+        n = np.take(w["n"], j0, axis=0)
+        n += first
+        np.clip(end, first, n, out=end)  # at most one full turn; empty -> zero length
+        base = np.take(w["off2"], j0, axis=0)
+        base += (t_index * length)[:, None]
+        start = (base + first.astype(np.int64)).ravel()
+        base += end.astype(np.int64)
+        return start, base.ravel()
 
 
 class PointKernel:

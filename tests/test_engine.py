@@ -221,3 +221,18 @@ def test_bad_analysis_input_says_what_is_wrong(kwargs, message):
     args.update(kwargs)
     with pytest.raises(ValueError, match=message):
         cs.analyze(**args)
+
+
+def test_ring_kernel_groups_mixed_footprints_and_matches_the_direct_test():
+    from constellations.coverage import PointKernel, RingKernel
+
+    rng = np.random.default_rng(11)
+    n_time, n_sat = 4, 300
+    lat = np.arcsin(rng.uniform(-1, 1, (n_time, n_sat)))
+    lon = rng.uniform(-np.pi, np.pi, (n_time, n_sat))
+    lam = np.where(np.arange(n_sat) % 3 == 0, 0.35, rng.uniform(0.02, 0.12, n_sat))  # big and small
+    lam[5] = -1.0  # a failed satellite: never visible
+    grid = cs.global_grid(spacing_deg=3.0)
+    kernel = RingKernel(grid)
+    assert len(kernel._groups(np.broadcast_to(lam, lat.shape))) > 1
+    np.testing.assert_array_equal(kernel.count(lat, lon, lam), PointKernel(grid).count(lat, lon, lam))
