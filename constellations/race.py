@@ -991,12 +991,11 @@ def run_scenario(path_or_name="deployment_race", out_dir="results/deployment_rac
         ``result`` (the :class:`RaceResult`), ``files`` (name -> path), ``figures`` (name -> paths).
     """
     from .race_figures import draw_race_figures
-    from .report import dataframe_rows, write_index
+    from .report import dataframe_rows, remove_index, write_index
 
     out = Path(out_dir)
     scenario = load_race_scenario(path_or_name, fast=fast)
-    for stale in ("index.md", "index.html"):
-        (out / stale).unlink(missing_ok=True)
+    remove_index(out)
     result = run_race(scenario, serial=serial, scheduler=scheduler, n_workers=n_workers, progress=progress)
     files = result.save(out)
     figures = draw_race_figures(result, out, formats=list(formats or scenario.formats))

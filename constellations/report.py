@@ -27,6 +27,8 @@ __all__ = [
     "BAND_EDGES_DEG",
     "FIGURE_CAPTIONS",
     "LIMITS",
+    "dataframe_rows",
+    "remove_index",
     "split_results",
     "summary_markdown",
     "summary_table",
@@ -247,6 +249,13 @@ def _figure_entries(figures: dict, out_dir: Path):
         entries.append((name, FIGURE_CAPTIONS.get(name, name.replace("_", " ")), shown,
                         [p for p in rel if p != shown]))
     return entries
+
+
+def remove_index(out_dir) -> None:
+    """Delete ``index.md``/``index.html`` before a run rewrites a folder: a stale index would vouch
+    for results that are being replaced (the index is written last, once everything else is)."""
+    for name in INDEX_FILES:
+        (Path(out_dir) / name).unlink(missing_ok=True)
 
 
 def dataframe_rows(df) -> list[list[str]]:
@@ -505,8 +514,7 @@ def write_run(out_dir, results, city_results=None, *, title: str, description: s
     out_dir.mkdir(parents=True, exist_ok=True)
     results = list(results)
     city_results = list(city_results) if city_results is not None else [None] * len(results)
-    for name in INDEX_FILES:  # a stale index would vouch for a folder this run is rewriting
-        (out_dir / name).unlink(missing_ok=True)
+    remove_index(out_dir)
     written: dict = {"netcdf": [], "tables": [], "figures": {}, "index": []}
     if save_results:
         for i, (ds, cds) in enumerate(zip(results, city_results, strict=True)):

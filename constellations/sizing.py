@@ -758,12 +758,11 @@ def run_scenario(path_or_name="golden_dome_sizing", out_dir="results/golden_dome
     """
     from pathlib import Path
 
-    from .report import dataframe_rows, write_index
+    from .report import dataframe_rows, remove_index, write_index
     from .scenario import read_scenario
 
     out = Path(out_dir)
-    for stale in ("index.md", "index.html"):
-        (out / stale).unlink(missing_ok=True)
+    remove_index(out)
     scenario = load_sizing_scenario(read_scenario(path_or_name)[0], fast=fast)
     run = run_sizing_scenario(scenario, out, scheduler=scheduler, serial=serial, n_workers=n_workers,
                               progress=progress, log=lambda line: None)
