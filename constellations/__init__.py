@@ -11,34 +11,44 @@ Examples
 ('cell',)
 """
 
-__version__ = "0.1.0"
-
-from .constellation import Constellation, Elements, Shell, walker_delta, walker_star
+from ._version import __version__
+from .constellation import Constellation, Shell, walker_delta, walker_star
+from .elements import Elements
 from .engine import analyze
 from .geometry import central_angle_rad, footprint_area_fraction, nadir_angle_rad, slant_range_km
-from .grid import (
-    Grid,
-    box_grid,
-    city_grid,
-    country_grid,
-    global_grid,
-    latitude_band_grid,
-    points,
-)
-from .presets import preset, presets
+from .grid import Grid, box_grid, global_grid, latitude_band_grid, points
 from .result import latitude_bands, load, save, summary
-from .tle import Catalog
+from .sources.presets import preset, presets
+from .sources.regions import city_grid, country_grid
+from .sources.tle import Catalog
 
-_LAZY_MODULES = {"coverage", "deployment", "figures", "frames", "interceptors", "metrics", "naturalearth",
-                 "race", "scenario", "sizing", "sweeps", "tle"}
+# Submodules reached as attributes (``cs.figures``), imported on first use; the readers of the
+# shipped data live in constellations.sources, and their old names keep working here.
+_LAZY_MODULES = {
+    "coverage": ".coverage",
+    "datafiles": ".sources.datafiles",
+    "deployment": ".race.deployment",
+    "figures": ".plotting",
+    "frames": ".frames",
+    "interceptors": ".goldendome",
+    "metrics": ".metrics",
+    "naturalearth": ".sources.naturalearth",
+    "plotting": ".plotting",
+    "race": ".race",
+    "regions": ".sources.regions",
+    "scenario": ".app.scenario",
+    "sizing": ".goldendome",
+    "sweeps": ".sweeps",
+    "tle": ".sources.tle",
+}
 
 
 def __getattr__(name):
-    """Submodules that load heavier libraries (matplotlib) on first use: ``cs.figures``."""
+    """Submodules that load heavier libraries (matplotlib) on first use: ``cs.figures``, ``cs.tle``."""
     if name in _LAZY_MODULES:
         import importlib
 
-        return importlib.import_module(f".{name}", __name__)
+        return importlib.import_module(_LAZY_MODULES[name], __name__)
     raise AttributeError(f"module 'constellations' has no attribute {name!r}")
 
 __all__ = [

@@ -4,7 +4,7 @@ A :class:`Shell` is one Walker pattern (delta or star) of circular orbits; a :cl
 is a named set of shells with a default minimum elevation. Elements come out as flat arrays over all
 satellites, in shell order, plane by plane.
 
-Walker T/P/F (REFERENCE section 5): plane ``k`` has RAAN ``k * spread / P`` (spread 360 deg for delta,
+Walker T/P/F (docs/REFERENCE.md section 5): plane ``k`` has RAAN ``k * spread / P`` (spread 360 deg for delta,
 180 deg for star) and satellite ``j`` in it has argument of latitude ``j 360/S + k F 360/T``, ``S = T/P``.
 """
 
@@ -15,43 +15,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .elements import Elements
+from .propagation import J2Propagator
+
 __all__ = ["Constellation", "Elements", "Shell", "walker_delta", "walker_star"]
 
 MIN_ALTITUDE_KM = 100.0
 MAX_ALTITUDE_KM = 50_000.0
-
-
-@dataclass(frozen=True)
-class Elements:
-    """Mean elements of circular orbits, one entry per satellite.
-
-    Attributes
-    ----------
-    altitude_km, inclination_rad, raan_rad, arg_latitude_rad : ndarray, shape (n_sat,)
-        Altitude above the spherical Earth, inclination, right ascension of the ascending node and
-        argument of latitude at the analysis start, in the TEME frame.
-    min_elevation_deg : ndarray, shape (n_sat,)
-        Minimum elevation of each satellite's users.
-    max_nadir_deg : ndarray, shape (n_sat,)
-        Sensor half-angle from nadir (``inf``: no sensor limit).
-    shell : ndarray of int, shape (n_sat,)
-        Index of the satellite's shell.
-    """
-
-    altitude_km: np.ndarray
-    inclination_rad: np.ndarray
-    raan_rad: np.ndarray
-    arg_latitude_rad: np.ndarray
-    min_elevation_deg: np.ndarray
-    max_nadir_deg: np.ndarray
-    shell: np.ndarray
-
-    def __len__(self) -> int:
-        return len(self.altitude_km)
-
-    def subset(self, index) -> Elements:
-        """Return the elements of the satellites selected by ``index`` (mask or integer array)."""
-        return Elements(**{f.name: getattr(self, f.name)[index] for f in dataclasses.fields(self)})
 
 
 @dataclass(frozen=True)
@@ -223,10 +193,12 @@ class Constellation:
         """Minimum elevation of each satellite, shape (n_sat,)."""
         return self.elements().min_elevation_deg
 
-    def propagator(self, start):
-        """Circular J2 propagator of every satellite from ``start`` (UTC)."""
-        from .propagation import J2Propagator
+    def max_nadir_deg_per_sat(self) -> np.ndarray:
+        """Sensor half-angle from nadir of each satellite, deg, shape (n_sat,); ``inf``: no sensor limit."""
+        return self.elements().max_nadir_deg
 
+    def propagator(self, start) -> J2Propagator:
+        """Circular J2 propagator of every satellite from ``start`` (UTC)."""
         return J2Propagator(self.elements(), start)
 
     def with_min_elevation(self, min_elevation_deg: float) -> Constellation:

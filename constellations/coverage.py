@@ -1,24 +1,54 @@
 """Counting kernels: how many satellites see each ground cell at each time step.
 
 Ring grids use the *ring scanline*: on a latitude ring, the cells a footprint covers form one
-longitude interval centred on the sub-satellite longitude, of half-width ``D`` with
-``cos D = (cos lambda - sin lat_s sin lat_j) / (cos lat_s cos lat_j)``. Each (satellite, ring) pair
-adds +1 at the interval start and -1 one past its end in a difference array; a cumulative sum gives
-every cell's count. The work per step is ``O(n_sat * rings_per_footprint + n_cell)`` instead of the
-``O(n_sat * n_cell)`` of a direct test. To handle the wrap at the antimeridian without branches, each
-ring of ``n`` cells is laid out twice (``2 n`` positions) and the two halves are added after the sum.
+longitude interval centred on the sub-satellite longitude, of half-width ``D``. Each (satellite, ring)
+pair adds +1 at the interval start and -1 one past its end in a difference array; a cumulative sum
+gives every cell's count. The work per step is ``O(n_sat * rings_per_footprint + n_cell)`` instead of
+the ``O(n_sat * n_cell)`` of a direct test. To handle the wrap at the antimeridian without branches,
+each ring of ``n`` cells is laid out twice (``2 n`` positions) and the two halves are added after the
+sum. Point lists use a direct test per (satellite, point), culled by latitude.
 
-Point lists use the direct test ``dot(u_sat, u_point) >= cos(lambda)`` (exact for few points).
+Two criteria share this machinery; only the half-width ``D`` differs:
 
-The criterion in both is the same: a satellite is visible from a point when the Earth central angle
-between its sub-satellite point and the point is at most its footprint radius ``lambda``
-(:func:`constellations.geometry.central_angle_rad`), i.e. its elevation is at least the minimum.
+- :meth:`RingKernel.count` (spherical Earth): a satellite is visible when the Earth central angle
+  between its sub-satellite point and the cell is at most its footprint radius ``lambda``
+  (:func:`constellations.geometry.central_angle_rad`):
+  ``cos D = (cos lambda - sin lat_s sin lat_j) / (cos lat_s cos lat_j)``.
+- :meth:`RingKernel.count_elevation` (WGS84, the default): observers at height 0 on the ellipsoid at
+  the ring's *geodetic* latitude ``phi``, elevation above the geodetic horizon. On a ring, the
+  ellipsoid's normals all pass through the point ``Q = (0, 0, -e2 N sin phi)`` of the axis at
+  distance ``N`` (the prime-vertical radius) from the ring, so the ring's observers see the sky
+  exactly as observers on the sphere of centre ``Q`` and radius ``N`` would: with ``t = z_s + e2 N
+  sin phi`` and ``rho = r cos lat_s`` (the satellite's height above the equator plane and distance
+  from the axis),
+
+  ``cos D = (N cos^2 eps - t sin phi + sin eps sqrt(t^2 + rho^2 - N^2 cos^2 eps)) / (rho cos phi)``,
+
+  the larger root of the quadratic of docs EXACT.md. A nadir cone of half-angle ``eta`` (angle at
+  the satellite between the geocentric nadir and the observer) holds where the slant range ``v``
+  is at most ``v_1 = M / (T + sqrt(T^2 - M))``, ``M = r^2 - |p|^2``, ``T = r cos eta`` (the cosine
+  of the nadir angle is ``(v + M / v) / (2 r)``, decreasing in ``v`` up to the limb), and ``v^2 =
+  C - 2 rho N cos phi cos(dL)`` turns that into a second bound on ``cos(dL)``; the larger one wins.
+  Approximation: observers between the geocentric and the geodetic horizon (only when
+  ``eps < 0.1924 deg``) that a cone reaching within that angle of the limb would also see are
+  not counted.
+
+:meth:`PointKernel.count_elevation` tests the same WGS84 criteria from vectors, point by point.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from .earth import (
+    WGS84_A_KM,
+    WGS84_E2,
+    check_earth,
+    observer_ecef_km,
+    reach_rad,
+    up_unit,
+)
+from .geometry import EARTH_RADIUS_KM, central_angle_rad
 from .grid import Grid, Rings
 
 __all__ = ["PointKernel", "RingKernel"]
@@ -26,6 +56,41 @@ __all__ = ["PointKernel", "RingKernel"]
 SLOT_BUDGET = 400_000  # (time, satellite, ring) slots per kernel call: keeps temporaries in cache
 POINT_BAND_RAD = np.radians(3.0)  # latitude extent of a band of points tested together
 MAX_RING_GROUPS = 4  # satellites grouped by footprint size, at most this many groups per call
+
+
+def _elevation_inputs(lat_rad, radius_km, min_elevation_rad, max_nadir_rad):
+    """Checked ``radius`` ((n_sat,) or (n_time, n_sat)), ``eps`` (n_sat,) and ``eta`` (n_sat,) or None."""
+    n_time, n_sat = lat_rad.shape
+    radius = np.asarray(radius_km, dtype=float)
+    if radius.shape not in ((n_sat,), (n_time, n_sat)):
+        raise ValueError(f"radius_km must have shape ({n_sat},) or ({n_time}, {n_sat}) like the "
+                         f"satellites' latitudes, got {radius.shape}")
+    eps = np.broadcast_to(np.asarray(min_elevation_rad, dtype=float), (n_sat,))
+    if not np.all(np.abs(eps) < np.pi / 2):
+        raise ValueError("min_elevation_rad must be finite angles in (-pi/2, pi/2) radians, got "
+                         f"{eps[~(np.abs(eps) < np.pi / 2)][:3]}; give radians, e.g. np.radians(25.0)")
+    eta = None
+    if max_nadir_rad is not None:
+        eta = np.broadcast_to(np.asarray(max_nadir_rad, dtype=float), (n_sat,))
+        if np.any(np.isnan(eta)) or np.any(eta <= 0.0):
+            raise ValueError("max_nadir_rad must be positive angles in radians (inf: no sensor limit)")
+        if not np.any(eta < np.pi / 2):
+            eta = None
+    return radius, eps, eta
+
+
+def _sphere_footprint_rad(radius, eps, eta):
+    """Footprint radius on the sphere as the engine forms it (failed states: -1, never visible)."""
+    nadir_deg = None if eta is None else np.degrees(np.minimum(eta, np.pi / 2))
+    with np.errstate(invalid="ignore"):
+        lam = central_angle_rad(radius - EARTH_RADIUS_KM, np.degrees(eps), nadir_deg)
+    return np.where(np.isfinite(lam), lam, -1.0)
+
+
+def _reach(lon_rad, radius, eps, eta):
+    """:func:`constellations.earth.reach_rad` per (time, satellite); -1 where never visible."""
+    reach = reach_rad(radius, eps, eta)
+    return np.where(np.isfinite(lon_rad) & np.isfinite(reach), reach, -1.0)
 
 
 class RingKernel:
@@ -78,11 +143,25 @@ class RingKernel:
             self.fold1 = self.fold1[grid.scan_index]
             self.fold2 = self.fold2[grid.scan_index]
         self._windows_by_k = {}
+        self._elevation_cache = {}
         self.lat_min = lat[0]
         self.lat_max = lat[-1]
+        # WGS84 per-ring constants (ring latitudes are geodetic): prime-vertical radius N, the offset
+        # K = e2 N sin(phi) of the normals' meeting point below the centre, |p|^2, 2 N (1 - e2) sin(phi)
+        # and 2 N cos(phi); NaN on the padding rings keeps them empty.
+        sin_phi, cos_phi = np.sin(lat), np.cos(lat)
+        n_km = WGS84_A_KM / np.sqrt(1.0 - WGS84_E2 * sin_phi**2)
+        zero, nan = np.zeros(pad), np.full(pad, np.nan)
+        self.wgs_k = np.concatenate([WGS84_E2 * n_km * sin_phi, zero])
+        self.wgs_n = np.concatenate([n_km, zero])
+        self.wgs_n2 = np.concatenate([n_km**2, zero])
+        self.wgs_sec = np.concatenate([1.0 / cos_phi, nan])
+        self.wgs_p2 = np.concatenate([n_km**2 * (cos_phi**2 + (1.0 - WGS84_E2) ** 2 * sin_phi**2), zero])
+        self.wgs_h = np.concatenate([2.0 * n_km * (1.0 - WGS84_E2) * sin_phi, zero])
+        self.wgs_2ncos = np.concatenate([2.0 * n_km * cos_phi, nan])
 
     def count(self, lat_rad, lon_rad, lam_rad, out=None) -> np.ndarray:
-        """Number of satellites in view of every cell of the grid.
+        """Number of satellites in view of every cell of the grid, on a spherical Earth.
 
         Parameters
         ----------
@@ -96,17 +175,84 @@ class RingKernel:
         -------
         ndarray of int32, shape (n_time, n_cell)
         """
-        n_time, n_sat = lat_rad.shape
         lam = np.broadcast_to(lam_rad, lat_rad.shape)
+        return self._run(lat_rad, lon_rad, lam, (lam,), self._cos_half_sphere, out)
+
+    def count_elevation(self, lat_rad, lon_rad, radius_km, min_elevation_rad, max_nadir_rad=None,
+                        earth: str = "wgs84", out=None) -> np.ndarray:
+        """Number of satellites at or above a minimum elevation (and inside a nadir cone) of every cell.
+
+        On ``earth="wgs84"`` each ring is a ring of fixed geodetic latitude with observers at height 0
+        on the ellipsoid, elevation measured from the geodetic horizon (as skyfield's
+        ``wgs84.latlon(...)``); the visible cells of a ring form one longitude interval centred on the
+        satellite's longitude, of half-width ``arccos(c*)`` from the closed form in the module
+        docstring. Rings are searched from the satellite's latitude minus
+        :func:`constellations.earth.reach_rad` (a rigorous bound: spherical central angle on a sphere of
+        the polar radius, evaluated at ``eps - 0.1924 deg``, plus 0.1924 deg, the largest angle between
+        the geodetic and the geocentric vertical). On ``earth="sphere"`` the result is exactly
+        ``count(lat, lon, central_angle_rad(radius_km - R, degrees(eps), degrees(eta)))``.
+
+        Parameters
+        ----------
+        lat_rad, lon_rad : ndarray, shape (n_time, n_sat)
+            Geocentric latitude and longitude of the satellites (longitude in [-pi, pi)).
+        radius_km : ndarray, shape (n_sat,) or (n_time, n_sat)
+            Distance of each satellite from the Earth's centre, km; NaN (failed propagation) or below
+            :data:`constellations.earth.MIN_VISIBLE_RADIUS_KM` (6,442.4 km): never visible.
+        min_elevation_rad : array_like, shape (n_sat,)
+            Minimum elevation of each satellite above the local horizon, radians.
+        max_nadir_rad : array_like, shape (n_sat,), optional
+            Sensor half-angle from the geocentric nadir, radians; ``None``, ``inf`` or >= pi/2: no limit.
+        earth : {"wgs84", "sphere"}
+        out : ndarray of int32, shape (n_time, n_cell), optional
+
+        Returns
+        -------
+        ndarray of int32, shape (n_time, n_cell)
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from constellations import global_grid
+        >>> k = RingKernel(global_grid(spacing_deg=10.0))
+        >>> c = k.count_elevation(np.zeros((1, 1)), np.zeros((1, 1)), np.array([6928.137]),
+        ...                       np.radians([10.0]))
+        >>> c.shape, int(c.max())
+        ((1, 412), 1)
+        """
+        lat_rad = np.asarray(lat_rad, dtype=float)
+        lon_rad = np.asarray(lon_rad, dtype=float)
+        radius, eps, eta = _elevation_inputs(lat_rad, radius_km, min_elevation_rad, max_nadir_rad)
+        if check_earth(earth) == "sphere":
+            return self.count(lat_rad, lon_rad, _sphere_footprint_rad(radius, eps, eta), out=out)
+        reach = _reach(lon_rad, radius, eps, eta)
+        radius = np.broadcast_to(radius, lat_rad.shape)
+        params = [radius, np.broadcast_to(np.sin(eps), lat_rad.shape),
+                  np.broadcast_to(np.cos(eps) ** 2, lat_rad.shape)]
+        if eta is not None:
+            cone = eta < np.pi / 2  # wider cones never bind above the horizon
+            eta_c = np.where(cone, eta, 0.0)
+            params += [np.broadcast_to(np.where(cone, np.sin(eta_c), np.nan), lat_rad.shape),
+                       np.broadcast_to(np.where(cone, np.cos(eta_c), np.nan), lat_rad.shape)]
+        return self._run(lat_rad, lon_rad, reach, params, self._cos_half_wgs84, out)
+
+    def _run(self, lat_rad, lon_rad, reach, params, cos_half, out):
+        """Count in time chunks that keep the slot arrays near :data:`SLOT_BUDGET` entries.
+
+        ``reach`` (n_time, n_sat) bounds the latitude distance from a satellite to the rings that can
+        see it (negative: none); ``params`` are (n_time, n_sat) arrays passed, culled, to ``cos_half``.
+        """
+        n_time, n_sat = lat_rad.shape
         if out is None:
             out = np.empty((n_time, len(self.fold1)), dtype=np.int32)
-        groups = self._groups(lam)
+        groups = self._groups(reach)
         k_max = max(w["n"].shape[1] for _, w in groups)
         step = max(1, SLOT_BUDGET // max(1, n_sat * k_max))
         step = min(step, max(1, 4_000_000 // self.length))
         for t0 in range(0, n_time, step):
             sl = slice(t0, min(n_time, t0 + step))
-            out[sl] = self._count_chunk(lat_rad[sl], lon_rad[sl], lam[sl], groups)
+            out[sl] = self._count_chunk(lat_rad[sl], lon_rad[sl], reach[sl], [p[sl] for p in params],
+                                        groups, cos_half)
         return out
 
     def _groups(self, lam) -> list:
@@ -115,7 +261,7 @@ class RingKernel:
         Each group is ``(columns, windows)``; ``columns`` is ``None`` for a single group. Grouping
         spares the smaller footprints of a mixed constellation (e.g. shells at several altitudes)
         the slots of the largest one; at most :data:`MAX_RING_GROUPS` groups, and only when they
-        save at least 10 % of the slots, keep the per-chunk overhead small.
+        save at least 5 % of the slots, keep the per-chunk overhead small.
         """
         lam_sat = np.max(lam, axis=0, initial=0.0)  # (n_sat,)
         k_sat = np.clip(np.floor(2 * lam_sat / self._spacing) + 2, 1, self._n_ring).astype(int)
@@ -124,7 +270,7 @@ class RingKernel:
             levels = np.unique(np.quantile(levels, np.linspace(0, 1, MAX_RING_GROUPS + 1)[1:],
                                            method="higher"))
         bin_of = np.searchsorted(levels, k_sat)  # each satellite to the smallest level that fits
-        if levels[bin_of].sum() > 0.9 * levels[-1] * k_sat.size:  # saves < 10 % of the slots
+        if levels[bin_of].sum() > 0.95 * levels[-1] * k_sat.size:  # saves < 5 % of the slots
             return [(None, self._windows(int(levels[-1])))]
         return [(np.flatnonzero(bin_of == i), self._windows(int(k)))
                 for i, k in enumerate(levels) if np.any(bin_of == i)]
@@ -133,25 +279,32 @@ class RingKernel:
         """Per-ring tables as sliding windows: row j holds rings j .. j + k - 1, contiguous.
 
         ``k`` is the number of rings a footprint can touch (+ 1 for the search start); tables are
-        built once per ``k``.
+        built once per ``k`` and key, on first use (:meth:`_table`).
         """
-        if k not in self._windows_by_k:
-            sliding = np.lib.stride_tricks.sliding_window_view
-            self._windows_by_k[k] = {
-                key: np.ascontiguousarray(sliding(getattr(self, key), k)[: self._n_ring + 1])
-                for key in ("sin_lat", "cos_lat", "inv_dlon", "xoff", "n", "off2")
-            }
+        if k not in self._windows_by_k:  # built whole, then published: counting threads share it
+            w = {"k": k}
+            for key in ("sin_lat", "cos_lat", "inv_dlon", "xoff", "n", "off2"):
+                self._table(w, key)
+            self._windows_by_k[k] = w
         return self._windows_by_k[k]
 
-    def _count_chunk(self, lat, lon, lam, groups):
+    def _table(self, w: dict, key: str) -> np.ndarray:
+        """The sliding-window table ``key`` of ``w``, added on first use (one dict insertion)."""
+        if key not in w:
+            sliding = np.lib.stride_tricks.sliding_window_view
+            w[key] = np.ascontiguousarray(sliding(getattr(self, key), w["k"])[: self._n_ring + 1])
+        return w[key]
+
+    def _count_chunk(self, lat, lon, reach, params, groups, cos_half):
         n_time = lat.shape[0]
         length = self.length
         starts, ends = [], []
-        for columns, w in groups:
+        for columns, w in self._pieces(groups, lat.shape):
             if columns is None:
-                slots = self._slots(lat, lon, lam, w)
+                slots = self._slots(lat, lon, reach, params, w, cos_half)
             else:
-                slots = self._slots(lat[:, columns], lon[:, columns], lam[:, columns], w)
+                slots = self._slots(lat[:, columns], lon[:, columns], reach[:, columns],
+                                    [p[:, columns] for p in params], w, cos_half)
             if slots is not None:
                 starts.append(slots[0])
                 ends.append(slots[1])
@@ -167,14 +320,41 @@ class RingKernel:
         counts += np.take(ext, self.fold2, axis=1)
         return counts
 
-    def _slots(self, lat, lon, lam, w):
+    @staticmethod
+    def _pieces(groups, shape):
+        """Split groups into satellite blocks of at most about :data:`SLOT_BUDGET` slots.
+
+        Slot arrays that fit in the cache are several times faster to fill than larger ones, so a
+        big constellation in one group (one time step of 16,000 satellites x 30 rings) is counted
+        in a few blocks.
+        """
+        n_time, n_sat = shape
+        for columns, w in groups:
+            n_col = n_sat if columns is None else columns.size
+            per_block = max(1, SLOT_BUDGET // (n_time * w["k"]))
+            if n_col <= per_block:
+                yield columns, w
+                continue
+            index = np.arange(n_sat) if columns is None else columns
+            n_block = -(-n_col // per_block)
+            for block in np.array_split(index, n_block):
+                yield block, w
+
+    def _slots(self, lat, lon, reach, params, w, cos_half):
         """Difference-array positions (+1 at ``start``, -1 at ``end``) of every (satellite, ring).
 
         Parameters
         ----------
-        lat, lon, lam : ndarray, shape (n_time, n_sat)
+        lat, lon, reach : ndarray, shape (n_time, n_sat)
+            Satellite latitude, longitude and the latitude distance within which rings can see it
+            (negative: none).
+        params : list of ndarray, shape (n_time, n_sat)
+            Passed, culled to the satellites that reach a ring, to ``cos_half``.
         w : dict
             Ring windows from :meth:`_windows`, wide enough for every footprint here.
+        cos_half : callable
+            ``cos_half(j0, w, lat, *params) -> cos D`` of shape (n_near, k): the cosine of the
+            half-width of the visible interval on rings ``j0 .. j0 + k - 1`` (> 1 or NaN: empty).
 
         Returns
         -------
@@ -184,23 +364,18 @@ class RingKernel:
         length = self.length
         t_index = np.broadcast_to(np.arange(n_time)[:, None], lat.shape)
         # keep only satellites whose footprint reaches a ring of this grid
-        near = (lat + lam >= self.lat_min) & (lat - lam <= self.lat_max) & (lam >= 0.0)
+        near = (lat + reach >= self.lat_min) & (lat - reach <= self.lat_max) & (reach >= 0.0)
         if not near.all():
-            lat, lon, lam, t_index = lat[near], lon[near], lam[near], t_index[near]
+            lat, lon, reach, t_index = lat[near], lon[near], reach[near], t_index[near]
+            params = [p[near] for p in params]
         else:
-            lat, lon, lam, t_index = lat.ravel(), lon.ravel(), lam.ravel(), t_index.ravel()
+            lat, lon, reach, t_index = lat.ravel(), lon.ravel(), reach.ravel(), t_index.ravel()
+            params = [p.ravel() for p in params]
         if lat.size == 0:
             return None
         # the K rings from the first one a footprint can touch: one row copy per satellite
-        j0 = np.searchsorted(self.ring_lat, lat - lam)
-        sin_s = np.sin(lat)[:, None]
-        with np.errstate(divide="ignore", invalid="ignore"):
-            cos_d = np.take(w["sin_lat"], j0, axis=0)
-            cos_d *= -sin_s
-            cos_d += np.cos(lam)[:, None]
-            den = np.take(w["cos_lat"], j0, axis=0)
-            den *= np.cos(lat)[:, None]
-            cos_d /= den
+        j0 = np.searchsorted(self.ring_lat, lat - reach)
+        cos_d = cos_half(j0, w, lat, *params)
         empty = ~(cos_d <= 1.0)
         np.clip(cos_d, -1.0, 1.0, out=cos_d)
         inv = np.take(w["inv_dlon"], j0, axis=0)
@@ -209,7 +384,7 @@ class RingKernel:
         half[empty] = -1.0
         x = np.multiply(lon[:, None], inv, out=inv)
         x += np.take(w["xoff"], j0, axis=0)
-        first = np.subtract(x, half, out=den)
+        first = x - half
         np.ceil(first, out=first)
         x += half
         end = np.floor(x, out=x)
@@ -223,6 +398,123 @@ class RingKernel:
         base += end.astype(np.int64)
         return start, base.ravel()
 
+    def _cos_half_sphere(self, j0, w, lat, lam):
+        """``cos D = (cos lambda - sin lat_s sin lat_j) / (cos lat_s cos lat_j)``, shape (n_near, k)."""
+        sin_s = np.sin(lat)[:, None]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            cos_d = np.take(w["sin_lat"], j0, axis=0)
+            cos_d *= -sin_s
+            cos_d += np.cos(lam)[:, None]
+            den = np.take(w["cos_lat"], j0, axis=0)
+            den *= np.cos(lat)[:, None]
+            cos_d /= den
+        return cos_d
+
+    def _cos_half_wgs84(self, j0, w, lat, radius, sin_e, cos2_e, sin_eta=None, cos_eta=None):
+        """WGS84 ``cos D`` (module docstring) on rings ``j0 .. j0 + k - 1``, shape (n_near, k).
+
+        NaN (no real root, padding rings) and values above 1 mean an empty interval. When every
+        satellite here has the same minimum elevation (one shell, one catalog), the terms that depend
+        on the ring and the elevation only come from per-ring tables (:meth:`_elevation_tables`).
+        """
+        z = radius * np.sin(lat)  # height above the equator plane, km
+        rho = radius * np.cos(lat)  # distance from the axis, km
+        with np.errstate(divide="ignore", invalid="ignore"):
+            if cos2_e.size and np.all(cos2_e == cos2_e[0]):
+                q = self._cos_half_wgs84_one_elevation(j0, w, radius, z, rho, sin_e[0], cos2_e[0])
+                u = t = None
+            else:
+                t = np.take(self._table(w, "wgs_k"), j0, axis=0)
+                t += z[:, None]  # z_s + e2 N sin(phi): height above the normals' meeting point Q
+                q = np.multiply(t, t)
+                q += (rho * rho)[:, None]
+                u = np.take(self._table(w, "wgs_n2"), j0, axis=0)
+                u *= cos2_e[:, None]
+                q -= u  # |s - Q|^2 - N^2 cos^2(eps)
+                np.sqrt(q, out=q)
+                q *= sin_e[:, None]
+                np.take(self._table(w, "wgs_n"), j0, axis=0, out=u, mode="clip")
+                u *= cos2_e[:, None]
+                q += u
+                np.take(w["sin_lat"], j0, axis=0, out=u, mode="clip")
+                u *= t
+                q -= u
+                np.take(self._table(w, "wgs_sec"), j0, axis=0, out=u, mode="clip")
+                u *= (1.0 / rho)[:, None]
+                q *= u
+            if sin_eta is not None:
+                t = np.empty_like(q) if t is None else t
+                u = np.empty_like(q) if u is None else u
+                np.fmax(q, self._cos_half_cone(j0, w, radius, z, rho, sin_eta, cos_eta, t, u), out=q)
+        return q
+
+    def _cos_half_wgs84_one_elevation(self, j0, w, radius, z, rho, sin_e, cos2_e):
+        """:meth:`_cos_half_wgs84` for one minimum elevation: 15 array passes instead of 18.
+
+        With ``T = N cos^2 eps - K sin(phi)`` and ``V = K^2 - N^2 cos^2 eps`` per ring,
+        ``rho cos(phi) cos D = T - z sin(phi) + sin(eps) sqrt(r^2 + 2 z K + V)``.
+        """
+        tables = self._elevation_tables(w, float(cos2_e))
+        q = np.take(self._table(w, "wgs_k"), j0, axis=0)
+        q *= (2.0 * z)[:, None]
+        u = np.take(tables["v"], j0, axis=0, mode="clip")
+        q += u
+        q += (radius * radius)[:, None]
+        np.sqrt(q, out=q)  # sqrt(|s - Q|^2 - N^2 cos^2(eps))
+        inv_rho = 1.0 / rho
+        q *= (sin_e * inv_rho)[:, None]
+        np.take(tables["t"], j0, axis=0, out=u, mode="clip")
+        u *= inv_rho[:, None]
+        q += u
+        np.take(w["sin_lat"], j0, axis=0, out=u, mode="clip")
+        u *= (z * inv_rho)[:, None]
+        q -= u
+        np.take(self._table(w, "wgs_sec"), j0, axis=0, out=u, mode="clip")
+        q *= u
+        return q
+
+    def _elevation_tables(self, w: dict, cos2_e: float) -> dict:
+        """Sliding-window tables ``T`` and ``V`` of :meth:`_cos_half_wgs84_one_elevation`, cached.
+
+        The cache holds a few elevations per window size; it is replaced, never changed in place,
+        when full, so counting threads can share it.
+        """
+        key = (w["k"], cos2_e)
+        cache = self._elevation_cache
+        if key not in cache:
+            if len(cache) >= 16:  # many distinct elevations: start a new cache
+                cache = self._elevation_cache = {}
+            sliding = np.lib.stride_tricks.sliding_window_view
+            big_t = self.wgs_n * cos2_e - self.wgs_k * self.sin_lat
+            big_v = self.wgs_k**2 - self.wgs_n2 * cos2_e
+            cache[key] = {name: np.ascontiguousarray(sliding(table, w["k"])[: self._n_ring + 1])
+                          for name, table in (("t", big_t), ("v", big_v))}
+        return cache[key]
+
+    def _cos_half_cone(self, j0, w, radius, z, rho, sin_eta, cos_eta, work1, work2):
+        """Lower bound on ``cos(dL)`` from a nadir cone (NaN: the cone does not bind), shape (n_near, k).
+
+        ``work1`` and ``work2`` are scratch arrays of the same shape.
+        """
+        r2 = (radius * radius)[:, None]
+        p2 = np.take(self._table(w, "wgs_p2"), j0, axis=0, out=work1, mode="clip")
+        d = np.subtract(p2, ((radius * sin_eta) ** 2)[:, None], out=work2)  # T^2 - M
+        np.sqrt(d, out=d)  # NaN where the cone is wider than the limb: no bound
+        d += (radius * cos_eta)[:, None]
+        m = np.subtract(r2, p2)  # M = r^2 - |p|^2
+        np.divide(m, d, out=d)  # v_1, the largest slant range inside the cone
+        d *= d
+        c = p2
+        c += r2
+        np.take(self._table(w, "wgs_h"), j0, axis=0, out=m, mode="clip")
+        m *= z[:, None]
+        c -= m  # C = |s|^2 + |p|^2 - 2 z_s N (1 - e2) sin(phi): |s - p|^2 = C - 2 rho N cos(phi) cos(dL)
+        c -= d
+        np.take(self._table(w, "wgs_2ncos"), j0, axis=0, out=m, mode="clip")
+        m *= rho[:, None]
+        c /= m
+        return c
+
 
 class PointKernel:
     """Direct visibility test for a list of points, culled by latitude.
@@ -235,13 +527,19 @@ class PointKernel:
     Parameters
     ----------
     grid : Grid
-        Any grid; its cell centres are tested one by one.
+        Any grid; its cell centres are tested one by one (latitudes geodetic for
+        :meth:`count_elevation` on WGS84).
     """
 
     def __init__(self, grid: Grid):
         lat = np.radians(grid.lat_deg)
         lon = np.radians(grid.lon_deg)
         self.unit = np.stack([np.cos(lat) * np.cos(lon), np.cos(lat) * np.sin(lon), np.sin(lat)])
+        # WGS84 observers at height 0: position (3, n_pt), km, geodetic up (3, n_pt), p.up and |p|^2
+        self.wgs_p = observer_ecef_km(grid.lat_deg, grid.lon_deg, "wgs84").T.copy()
+        self.wgs_up = up_unit(grid.lat_deg, grid.lon_deg).T.copy()
+        self.wgs_pn = np.sum(self.wgs_p * self.wgs_up, axis=0)
+        self.wgs_p2 = np.sum(self.wgs_p * self.wgs_p, axis=0)
         order = np.argsort(lat, kind="stable")
         # a new band starts where a point lies more than POINT_BAND_RAD above the band's first point
         starts = [0]
@@ -269,10 +567,72 @@ class PointKernel:
                 out[:, points] = 0
                 continue
             visible = (sat[near] @ self.unit[:, points]) >= cos_lam[near][:, None]  # (n_near, n_pt)
-            # sum the rows of each time step (near is time-major); steps without rows count 0
-            bounds = np.searchsorted(near, np.arange(n_time + 1) * n_sat)
-            first = np.minimum(bounds[:-1], near.size - 1)
-            sums = np.add.reduceat(visible, first, axis=0, dtype=np.int32)
-            sums[bounds[:-1] == bounds[1:]] = 0
-            out[:, points] = sums
+            out[:, points] = _sum_per_step(visible, near, n_time, n_sat)
         return out
+
+    def count_elevation(self, lat_rad, lon_rad, radius_km, min_elevation_rad, max_nadir_rad=None,
+                        earth: str = "wgs84", out=None) -> np.ndarray:
+        """Same contract as :meth:`RingKernel.count_elevation`, tested from vectors point by point.
+
+        On WGS84, with ``s`` the satellite, ``p`` the observer on the ellipsoid and ``n`` its geodetic
+        up: visible when ``(s - p).n >= sin(eps) |s - p|`` and, with a sensor cone,
+        ``|s|^2 - s.p >= cos(eta) |s| |s - p|``; satellites are culled per band by
+        :func:`constellations.earth.reach_rad`.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from constellations import points
+        >>> k = PointKernel(points([0.0, 60.0], [0.0, 0.0]))
+        >>> k.count_elevation(np.zeros((1, 1)), np.zeros((1, 1)), np.array([6928.137]),
+        ...                   np.radians([10.0])).tolist()
+        [[1, 0]]
+        """
+        lat_rad = np.asarray(lat_rad, dtype=float)
+        lon_rad = np.asarray(lon_rad, dtype=float)
+        radius, eps, eta = _elevation_inputs(lat_rad, radius_km, min_elevation_rad, max_nadir_rad)
+        if check_earth(earth) == "sphere":
+            return self.count(lat_rad, lon_rad, _sphere_footprint_rad(radius, eps, eta), out=out)
+        n_time, n_sat = lat_rad.shape
+        if out is None:
+            out = np.empty((n_time, self.unit.shape[1]), dtype=np.int32)
+        shape = lat_rad.shape
+        reach = _reach(lon_rad, radius, eps, eta).ravel()
+        r = np.broadcast_to(radius, shape).ravel()
+        sin_e = np.broadcast_to(np.sin(eps), shape).ravel()
+        cos_eta = None if eta is None else np.broadcast_to(
+            np.where(eta < np.pi / 2, np.cos(np.minimum(eta, np.pi / 2)), -np.inf), shape).ravel()
+        cl = np.cos(lat_rad)
+        sat = np.stack([cl * np.cos(lon_rad), cl * np.sin(lon_rad), np.sin(lat_rad)], axis=-1)
+        sat = sat.reshape(-1, 3) * r[:, None]
+        lat_flat = lat_rad.ravel()
+        for points, (lo, hi) in zip(self.bands, self.band_lat, strict=True):
+            near = np.flatnonzero((lat_flat + reach >= lo) & (lat_flat - reach <= hi) & (reach >= 0.0))
+            if near.size == 0:
+                out[:, points] = 0
+                continue
+            s = sat[near]
+            r2 = (r[near] ** 2)[:, None]
+            sp = s @ self.wgs_p[:, points]  # (n_near, n_pt)
+            slant = r2 - 2.0 * sp + self.wgs_p2[points]
+            np.sqrt(slant, out=slant)  # |s - p|, km
+            up = s @ self.wgs_up[:, points]
+            up -= self.wgs_pn[points]  # (s - p).n, km
+            visible = up >= sin_e[near][:, None] * slant
+            if cos_eta is not None:
+                visible &= (r2 - sp) >= (cos_eta[near] * r[near])[:, None] * slant
+            out[:, points] = _sum_per_step(visible, near, n_time, n_sat)
+        return out
+
+
+def _sum_per_step(visible, near, n_time, n_sat):
+    """Sum the rows of each time step (``near`` indexes time-major rows); steps without rows count 0.
+
+    A zero row appended after the last one keeps every ``reduceat`` start a valid index, so the rows
+    of the last step with rows are all summed even when later steps have none.
+    """
+    bounds = np.searchsorted(near, np.arange(n_time + 1) * n_sat)
+    padded = np.concatenate([visible, np.zeros((1, visible.shape[1]), dtype=visible.dtype)])
+    sums = np.add.reduceat(padded, bounds[:-1], axis=0, dtype=np.int32)
+    sums[bounds[:-1] == bounds[1:]] = 0
+    return sums

@@ -10,6 +10,7 @@ accumulates statistics in time order (:mod:`constellations.metrics`), and return
 from __future__ import annotations
 
 import ctypes
+import itertools
 import os
 import sys
 from collections import deque
@@ -20,11 +21,13 @@ import numpy as np
 
 from .coverage import PointKernel, RingKernel
 from .frames import parse_utc
-from .geometry import EARTH_RADIUS_KM, central_angle_rad, subsatellite_from_ecef
+from .geometry import EARTH_RADIUS_KM, central_angle_rad
 from .grid import Grid
-from .metrics import BOUNDARIES, CoverageAccumulator
+from .earth import check_earth
+from .metrics import BOUNDARIES, CoverageAccumulator, WindowAccumulator
+from .windows import WindowFinder, check_exact_step
 
-__all__ = ["analyze", "keep_freed_memory"]
+__all__ = ["CountStream", "analyze", "elevation_footprint", "keep_freed_memory", "stream_counts"]
 
 CELLS_PER_CHUNK = 2_000_000  # (time step, cell) values per accumulator chunk
 SAT_STEPS_PER_CHUNK = 500_000  # (time step, satellite) positions per propagation chunk
@@ -48,7 +51,8 @@ def analyze(constellation, grid: Grid, start, duration_s: float, step_s: float,
             boundary: str = "optimistic", min_elevation_deg: float | None = None, *,
             nfold=(1, 2, 3, 4), percentiles=(50, 90, 95, 99), max_nadir_deg: float | None = None,
             threads: int | None = None, keep_counts: bool | None = None,
-            progress: bool | None = None, scenario: dict | None = None):
+            progress: bool | None = None, scenario: dict | None = None, exact: bool = True,
+            resolution_s: float = 1.0, earth: str = "wgs84"):
     """Coverage and revisit of a constellation over a grid.
 
     Parameters
@@ -84,6 +88,20 @@ def analyze(constellation, grid: Grid, start, duration_s: float, step_s: float,
         Show a progress bar (default: when stderr is a terminal).
     scenario : dict, optional
         Scenario parameters to store in the result's attributes.
+    exact : bool
+        ``True`` (default): access and gap statistics from exact access windows
+        (:mod:`constellations.windows`): every access and gap longer than ``resolution_s`` is found
+        and its ends are known to ``resolution_s / 2`` whatever ``step_s`` (at most 300 s). The
+        per-step series (``coverage_fraction``, ``visible_mean_weighted``, ``visible_count``) and
+        the per-cell ``visible_*`` and ``nfold_time_fraction`` stay sampled at ``step_s``; the
+        attributes ``exact_variables`` and ``sampled_variables`` list which is which. ``False``:
+        everything sampled at ``step_s`` on the sphere, exactly as before exact windows existed.
+    resolution_s : float
+        Exact mode: time resolution of access and gap ends, s (default 1). Gaps shorter than it
+        are merged, accesses shorter than it dropped.
+    earth : {"wgs84", "sphere"}
+        Exact mode: observers on the WGS84 ellipsoid with geodetic elevations (default), or on the
+        sphere of radius 6,378.137 km. Sampled mode always uses the sphere.
 
     Returns
     -------
@@ -112,6 +130,8 @@ def analyze(constellation, grid: Grid, start, duration_s: float, step_s: float,
     if n_sat == 0:
         raise ValueError(f"constellation {getattr(constellation, 'name', '?')!r} has no satellites")
     step_s = _check_number("step_s", step_s, 0.0, fix="give the time step in seconds, e.g. 60")
+    if exact:
+        check_exact_step(step_s)
     duration_s = _check_number("duration_s", duration_s, 0.0,
                                fix="give the analysis length in seconds, e.g. 86400 for a day")
     n_steps = int(np.floor(duration_s / step_s + 1e-9))
@@ -132,64 +152,227 @@ def analyze(constellation, grid: Grid, start, duration_s: float, step_s: float,
         elevation = np.full(n_sat, min_elevation_deg)
     else:
         elevation = np.asarray(constellation.min_elevation_deg_per_sat(), dtype=float)
-    nadir = np.full(n_sat, np.inf)
-    elements = getattr(constellation, "elements", None)
-    if callable(elements):
-        nadir = elements().max_nadir_deg
+    nadir = np.asarray(constellation.max_nadir_deg_per_sat(), dtype=float)
     if max_nadir_deg is not None:
         nadir = np.full(n_sat, _check_number("max_nadir_deg", max_nadir_deg, 0.0,
                                              fix="give the sensor half-angle in degrees"))
-    nadir_arg = None if np.all(np.isinf(nadir)) else np.where(np.isinf(nadir), 90.0, nadir)
-    prop = constellation.propagator(start)
     if keep_counts is None:
         keep_counts = not grid.is_ring_grid and n_steps * len(grid) <= KEEP_COUNTS_MAX
 
-    fixed_lam = None
-    if hasattr(prop, "subsatellite"):  # circular orbits: constant footprints
-        fixed_lam = central_angle_rad(prop.radius_km - EARTH_RADIUS_KM, elevation, nadir_arg)
-
-    keep_freed_memory()
-    kernel = RingKernel(grid) if grid.is_ring_grid else PointKernel(grid)
-    chunk = int(np.clip(min(CELLS_PER_CHUNK // len(grid), SAT_STEPS_PER_CHUNK // n_sat), 1, 720))
-    starts = range(0, n_steps, chunk)
-
-    def count_chunk(k0):
-        t_s = np.arange(k0, min(n_steps, k0 + chunk)) * step_s
-        if fixed_lam is not None:
-            lat, lon, _ = prop.subsatellite(t_s)
-            lam = fixed_lam
-        else:
-            pos = prop.positions_ecef_km(t_s)
-            lat, lon, lam = subsatellite_from_ecef(pos, elevation, nadir_arg)
-        return kernel.count(lat, lon, lam)
-
     acc = CoverageAccumulator(grid.weight, n_steps, nfold=nfold, keep_counts=keep_counts)
-    threads = threads or min(2, os.cpu_count() or 1)
-    bar = _progress(len(starts), progress, f"{getattr(constellation, 'name', 'coverage')}")
-    if threads <= 1:
-        for k0 in starts:
-            acc.add(count_chunk(k0))
-            bar.update(1)
-    else:
-        with ThreadPoolExecutor(threads) as pool:
-            pending = deque()
-            it = iter(starts)
-            for k0 in it:
-                pending.append(pool.submit(count_chunk, k0))
-                if len(pending) >= 2 * threads:
-                    break
-            _warm_up_xarray()  # the import overlaps the first chunks on the worker threads
-            while pending:
-                counts = pending.popleft().result()
-                k_next = next(it, None)
-                if k_next is not None:
-                    pending.append(pool.submit(count_chunk, k_next))
-                acc.add(counts)
-                bar.update(1)
+    windows = finder = criterion = None
+    if exact:
+        resolution_s = _check_number("resolution_s", resolution_s, 0.0,
+                                     fix="give the time resolution in seconds, e.g. 1")
+        check_earth(earth)
+        finder = WindowFinder(grid, n_steps, step_s, elevation, nadir, earth=earth,
+                              resolution_s=resolution_s)
+        windows = WindowAccumulator(len(grid), n_steps * step_s, resolution_s)
+        if earth == "wgs84":
+            eta = np.radians(np.where(np.isinf(nadir), 90.0, nadir))  # >= 90 deg: no cone
+            criterion = (np.radians(elevation), None if np.all(np.isinf(nadir)) else eta, earth)
+    stream = stream_counts(constellation, grid, start, n_steps, step_s,
+                           radius_rad=elevation_footprint(elevation, nadir), threads=threads,
+                           windows=finder, criterion=criterion)
+    bar = _progress(stream.n_chunks, progress, f"{getattr(constellation, 'name', 'coverage')}")
+    for item in stream:
+        acc.add(item[1])
+        if windows is not None:
+            windows.add(*item[2])
+        bar.update(1)
     bar.close()
+    if windows is not None:
+        windows.finish()
     return build_dataset(acc, grid, constellation, start=start, step_s=step_s,
                          boundary=boundary, elevation=elevation, percentiles=percentiles,
-                         scenario=scenario, max_nadir_deg=max_nadir_deg)
+                         scenario=scenario, max_nadir_deg=max_nadir_deg, windows=windows,
+                         earth=earth if exact else "sphere")
+
+
+def elevation_footprint(min_elevation_deg, max_nadir_deg=None):
+    """Footprint radius of satellites seen above a minimum elevation (and inside a sensor cone).
+
+    Parameters
+    ----------
+    min_elevation_deg : ndarray, shape (n_sat,)
+    max_nadir_deg : ndarray, shape (n_sat,), optional
+        ``inf`` entries: no sensor limit.
+
+    Returns
+    -------
+    callable
+        ``radius_rad(altitude_km, columns=slice(None))``: Earth central angle (radians) of the
+        satellites ``columns`` at altitudes broadcast against them (``(n_sat,)`` or
+        ``(n_time, n_sat)``), the argument :func:`stream_counts` takes.
+    """
+    elevation = np.asarray(min_elevation_deg, dtype=float)
+    nadir = None
+    if max_nadir_deg is not None and not np.all(np.isinf(max_nadir_deg)):
+        nadir = np.where(np.isinf(max_nadir_deg), 90.0, np.asarray(max_nadir_deg, dtype=float))
+
+    def radius_rad(altitude_km, columns=slice(None)):
+        return central_angle_rad(altitude_km, elevation[columns],
+                                 None if nadir is None else nadir[columns])
+
+    return radius_rad
+
+
+class CountStream:
+    """The one streaming coverage loop: propagate a time chunk, form footprints, count per cell.
+
+    Every analysis of the package (:func:`analyze`, the deployment race's snapshots, the Golden
+    Dome in-reach maps) iterates over this object, so a fix here reaches all of them. Chunks come
+    in time order; with ``threads > 1`` they are counted on worker threads ahead of the consumer.
+    Footprints are computed once when the source's propagator says they are fixed
+    (``fixed_footprints``: circular orbits) and at every step otherwise (SGP4); satellites with
+    NaN states (failed propagation) are never visible.
+
+    Parameters
+    ----------
+    source : SatelliteSource
+        A constellation or catalog (:class:`constellations.elements.SatelliteSource`).
+    grid : Grid
+    start : datetime or str
+        UTC start; step ``k`` is at ``start + k * step_s``.
+    n_steps : int
+    step_s : float
+    radius_rad : callable
+        ``radius_rad(altitude_km, columns)`` -> footprint radius (Earth central angle, radians) of
+        the satellites ``columns`` (see :func:`elevation_footprint`); ``columns`` is a slice or an
+        index array, ``altitude_km`` broadcasts against it.
+    columns : sequence of int arrays, optional
+        Count each subset of satellites separately (e.g. the satellites added between two
+        snapshots of a build-out); each chunk then yields a list of count arrays.
+    threads : int, optional
+        Counting threads (default: the number of CPUs, at most 2; ``1`` runs serially).
+    windows : constellations.windows.WindowFinder, optional
+        Also find the exact access windows: each chunk then yields a third item, the covered pieces
+        ``(cell, start_s, end_s)`` of its classification intervals (the last chunk's include the final
+        half step up to ``T``).
+    criterion : tuple, optional
+        ``(min_elevation_rad, max_nadir_rad, earth)``: count with the kernels' ``count_elevation``
+        (WGS84 or sphere) instead of the footprints of ``radius_rad`` (used with ``windows``).
+
+    Yields
+    ------
+    t_s : ndarray, shape (n_time,)
+        Offsets of the chunk's steps from ``start``, s.
+    counts : ndarray of int32, shape (n_time, n_cell), or a list of them (one per subset)
+        Satellites in view of each cell at each step.
+    pieces : tuple of ndarray, only with ``windows``
+
+    Examples
+    --------
+    >>> from constellations import global_grid, walker_delta
+    >>> c = walker_delta(24, 3, 1, 550.0, 53.0)
+    >>> s = CountStream(c, global_grid(spacing_deg=15.0), "2025-07-01T00:00:00Z", 10, 60.0,
+    ...                   radius_rad=elevation_footprint(c.min_elevation_deg_per_sat()), threads=1)
+    >>> [counts.shape for _, counts in s]
+    [(10, 184)]
+    """
+
+    def __init__(self, source, grid: Grid, start, n_steps: int, step_s: float, *, radius_rad,
+                 columns=None, threads: int | None = None, windows=None, criterion=None):
+        self.prop = source.propagator(parse_utc(start))
+        self.windows = windows
+        self.criterion = criterion
+        if windows is not None and columns is not None:
+            raise ValueError("exact windows are found for all satellites together; give columns "
+                             "or windows, not both")
+        self.grid = grid
+        self.n_steps = int(n_steps)
+        self.step_s = float(step_s)
+        self.radius_rad = radius_rad
+        self.columns = None if columns is None else [np.asarray(c, dtype=np.int64) for c in columns]
+        self.threads = threads or min(2, os.cpu_count() or 1)
+        n_sat = self.prop.n_sat
+        self.chunk = int(np.clip(min(CELLS_PER_CHUNK // len(grid), SAT_STEPS_PER_CHUNK // max(1, n_sat)),
+                                 1, 720))
+        self.n_chunks = -(-self.n_steps // self.chunk)
+        keep_freed_memory()
+        self.kernel = RingKernel(grid) if grid.is_ring_grid else PointKernel(grid)
+        if windows is not None:
+            windows.kernel = self.kernel  # one kernel (and its cached tables) for both
+        self._fixed_lam = None
+        if self.prop.fixed_footprints:
+            _, _, radius_km = self.prop.subsatellite(np.zeros(1))
+            self._fixed_lam = self._radius(radius_km, slice(None))
+
+    def _radius(self, radius_km, columns):
+        with np.errstate(invalid="ignore"):
+            lam = self.radius_rad(radius_km - EARTH_RADIUS_KM, columns)
+        return np.where(np.isfinite(lam), lam, -1.0)  # failed states: never visible
+
+    def count_chunk(self, k0: int):
+        """Counts of the steps ``k0 .. k0 + chunk - 1`` (see the class docstring)."""
+        k1 = min(self.n_steps, k0 + self.chunk)
+        if self.windows is not None:
+            return self._exact_chunk(k0, k1)
+        t_s = np.arange(k0, k1) * self.step_s
+        lat, lon, radius_km = self.prop.subsatellite(t_s)
+        if self._fixed_lam is not None:
+            lam = self._fixed_lam
+        else:
+            lam = self._radius(radius_km, slice(None))
+            lat = np.where(np.isfinite(lat), lat, 0.0)
+            lon = np.where(np.isfinite(lon), lon, 0.0)
+        if self.columns is None:
+            return t_s, self.kernel.count(lat, lon, lam)
+        lam = np.broadcast_to(lam, lat.shape)
+        return t_s, [self.kernel.count(np.ascontiguousarray(lat[:, c]), np.ascontiguousarray(lon[:, c]),
+                                       np.ascontiguousarray(lam[:, c])) if c.size
+                     else np.zeros((t_s.size, len(self.grid)), dtype=np.int32) for c in self.columns]
+
+    def _exact_chunk(self, k0: int, k1: int):
+        """Counts of the steps ``k0 .. k1 - 1`` and the covered pieces of their windows.
+
+        The sub-satellite points are propagated at the window finder's interpolation nodes (the
+        steps, a few steps beyond the chunk on each side, and points between steps longer than
+        60 s); the counts use exactly the rows of the steps ``k0 .. k1 - 1``.
+        """
+        k_last = k1 if k1 == self.n_steps else k1 - 1  # the last chunk also owns interval n_steps
+        t_all = self.windows.node_times_s(k0, k_last)
+        lat_all, lon_all, radius_all = self.prop.subsatellite(t_all)
+        n0, _ = self.windows.node_range(k0, k_last)
+        rows = self.windows.q * np.arange(k0, k1) - n0
+        radius_km = radius_all if np.ndim(radius_all) == 1 else radius_all[rows]
+        lat, lon = lat_all[rows], lon_all[rows]
+        if self.criterion is None:
+            lam = self._fixed_lam if self._fixed_lam is not None else self._radius(radius_km, slice(None))
+            counts = self.kernel.count(np.where(np.isfinite(lat), lat, 0.0),
+                                       np.where(np.isfinite(lon), lon, 0.0), lam)
+        else:
+            eps, eta, earth = self.criterion
+            counts = self.kernel.count_elevation(np.where(np.isfinite(lat), lat, 0.0),
+                                                 np.where(np.isfinite(lon), lon, 0.0), radius_km,
+                                                 eps, eta, earth=earth)
+        pieces = self.windows.chunk_pieces(k0, k_last, lat_all, lon_all, radius_all)
+        return t_all[rows], counts, pieces
+
+    def __iter__(self):
+        starts = range(0, self.n_steps, self.chunk)
+        if self.threads <= 1 or len(starts) <= 1:
+            for k0 in starts:
+                yield self.count_chunk(k0)
+            return
+        with ThreadPoolExecutor(self.threads) as pool:
+            it = iter(starts)
+            pending = deque(pool.submit(self.count_chunk, k0)
+                            for k0 in itertools.islice(it, 2 * self.threads))
+            _warm_up_xarray()  # the import overlaps the first chunks on the worker threads
+            while pending:
+                result = pending.popleft().result()
+                k_next = next(it, None)
+                if k_next is not None:
+                    pending.append(pool.submit(self.count_chunk, k_next))
+                yield result
+
+
+def stream_counts(source, grid: Grid, start, n_steps: int, step_s: float, *, radius_rad, columns=None,
+                  threads: int | None = None, windows=None, criterion=None) -> CountStream:
+    """Iterate over ``(t_s, counts)`` time chunks: see :class:`CountStream` (same parameters)."""
+    return CountStream(source, grid, start, n_steps, step_s, radius_rad=radius_rad, columns=columns,
+                       threads=threads, windows=windows, criterion=criterion)
 
 
 def _warm_up_xarray() -> None:
@@ -204,7 +387,7 @@ def keep_freed_memory() -> bool:
     """Ask glibc to keep freed memory in the process instead of returning it to the kernel.
 
     The kernels allocate many short-lived arrays of a few MB; by default glibc maps each one fresh
-    and the page faults cost 2-3x the arithmetic on this machine class (PERFORMANCE.md). Raising
+    and the page faults cost 2-3x the arithmetic on this machine class (docs/PERFORMANCE.md). Raising
     M_MMAP_THRESHOLD and M_TRIM_THRESHOLD keeps the pages warm. A no-op off glibc.
     """
     try:

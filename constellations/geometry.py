@@ -19,7 +19,7 @@ __all__ = [
     "subsatellite_from_ecef",
 ]
 
-EARTH_RADIUS_KM = 6378.137  # km, WGS84 equatorial radius (REFERENCE section 5)
+EARTH_RADIUS_KM = 6378.137  # km, WGS84 equatorial radius (docs/REFERENCE.md section 5)
 MU_KM3_S2 = 398600.4418  # km^3/s^2, Earth's gravitational parameter (WGS84)
 J2 = 1.08262668e-3  # Earth's second zonal harmonic (WGS84, unnormalized)
 

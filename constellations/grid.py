@@ -1,10 +1,15 @@
-"""Ground grids: equal-area latitude-ring grids (global, band, box, country) and point lists.
+"""Ground grids: equal-area latitude-ring grids (global, band, box) and point lists.
 
 A ring grid is a stack of latitude rings of equal height; ring ``j`` holds ``n_j = round(360 cos(lat_j)
-/ spacing)`` cells of equal longitude width, so every cell has (nearly) the same area and the areas add
-up exactly to the Earth's surface ``4 pi R^2``. Regional grids (bands, boxes, countries) are subsets of
-the global grid's cells, so results at the same spacing line up cell for cell. The coverage engine
-counts satellites ring by ring (:mod:`constellations.coverage`); point lists (cities) use a direct test.
+/ spacing)`` cells of equal longitude width, so every cell has (nearly) the same area. The grid's Earth
+model (``Grid.earth``) says how latitudes and areas are meant: on ``"wgs84"`` (the default) ring
+latitudes are geodetic and cell areas are those of the WGS84 ellipsoid (closed form via the authalic
+latitude, :func:`constellations.earth.zone_area_km2`), adding up to its 510,065,621.7 km^2; on
+``"sphere"`` latitudes are geocentric and areas add up to ``4 pi R^2``. Point lists carry weights, not
+areas; their latitudes are read the same way. Regional grids (bands, boxes; countries in
+:mod:`constellations.sources.regions`) are subsets of the global grid's cells, so results at the same
+spacing line up cell for cell. The coverage engine counts satellites ring by ring
+(:mod:`constellations.coverage`); point lists (cities) use a direct test.
 """
 
 from __future__ import annotations
@@ -14,14 +19,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .earth import check_earth, zone_area_km2
 from .geometry import EARTH_RADIUS_KM
 
 __all__ = [
     "Grid",
     "Rings",
     "box_grid",
-    "city_grid",
-    "country_grid",
     "global_grid",
     "latitude_band_grid",
     "points",
@@ -63,7 +67,7 @@ class Grid:
     lat_deg, lon_deg : ndarray, shape (n_cell,)
         Cell centres; longitudes in [-180, 180).
     area_km2 : ndarray, shape (n_cell,)
-        Cell areas (NaN for point lists).
+        Cell areas on the grid's Earth model, km^2 (NaN for point lists).
     weight : ndarray, shape (n_cell,)
         Weight for grid statistics: the area for ring grids, the population or 1 for point lists.
     name : str
@@ -76,6 +80,9 @@ class Grid:
         Position of each cell among the rings' points (``None``: all of them, in order).
     names : ndarray of str, shape (n_cell,), or None
         Point names (cities).
+    earth : {"wgs84", "sphere"}
+        Earth model of the latitudes and areas: ``"wgs84"`` geodetic latitudes, ellipsoid areas;
+        ``"sphere"`` geocentric latitudes, spherical areas (:mod:`constellations.earth`).
     """
 
     lat_deg: np.ndarray
@@ -87,6 +94,7 @@ class Grid:
     rings: Rings | None = None
     scan_index: np.ndarray | None = None
     names: np.ndarray | None = None
+    earth: str = "wgs84"
 
     def __len__(self) -> int:
         return len(self.lat_deg)
@@ -148,7 +156,8 @@ def _global_rings(spacing_deg: float):
 
 
 def _ring_grid(spacing_deg: float, lat_min: float, lat_max: float, name: str,
-               lon_range: tuple[float, float] | None = None, mask_fn=None) -> Grid:
+               lon_range: tuple[float, float] | None = None, mask_fn=None,
+               earth: str = "wgs84") -> Grid:
     lat_all, n_all, edges = _global_rings(spacing_deg)
     lat_deg_all = np.degrees(lat_all)
     keep = (lat_deg_all >= lat_min) & (lat_deg_all <= lat_max)
@@ -158,7 +167,7 @@ def _ring_grid(spacing_deg: float, lat_min: float, lat_max: float, name: str,
             f"{spacing_deg:g} deg grid; widen the range or use a finer spacing"
         )
     lat, n = lat_all[keep], n_all[keep]
-    band_area = 2 * np.pi * EARTH_RADIUS_KM**2 * (np.sin(edges[1:]) - np.sin(edges[:-1]))[keep]
+    band_area = zone_area_km2(edges[:-1], edges[1:], check_earth(earth))[keep]
     offset = np.concatenate([[0], np.cumsum(n)[:-1]])
     rings = Rings(lat_rad=lat, n=n, offset=offset)
     ring_of_point = np.repeat(np.arange(len(n)), n)
@@ -179,11 +188,12 @@ def _ring_grid(spacing_deg: float, lat_min: float, lat_max: float, name: str,
     pick = slice(None) if scan_index is None else scan_index
     return Grid(
         lat_deg=lat_pts[pick], lon_deg=lon_all[pick], area_km2=area[pick], weight=area[pick],
-        name=name, spacing_deg=spacing_deg, rings=rings, scan_index=scan_index,
+        name=name, spacing_deg=spacing_deg, rings=rings, scan_index=scan_index, earth=earth,
     )
 
 
-def global_grid(spacing_deg: float | None = None, spacing_km: float | None = None) -> Grid:
+def global_grid(spacing_deg: float | None = None, spacing_km: float | None = None,
+                earth: str = "wgs84") -> Grid:
     """Global equal-area grid of latitude rings.
 
     Parameters
@@ -192,25 +202,33 @@ def global_grid(spacing_deg: float | None = None, spacing_km: float | None = Non
         Ring height and approximate cell width, degrees (0 < spacing <= 30).
     spacing_km : float, optional
         The same as a great-circle distance, km. Give exactly one of the two.
+    earth : {"wgs84", "sphere"}
+        Earth model: geodetic ring latitudes and ellipsoid areas (default), or a sphere.
 
     Returns
     -------
     Grid
-        About ``41,253 / spacing_deg**2`` cells whose areas sum to ``4 pi R^2``.
+        About ``41,253 / spacing_deg**2`` cells whose areas sum to the model's surface area
+        (510,065,621.7 km^2 on WGS84, ``4 pi R^2`` on the sphere).
 
     Examples
     --------
     >>> g = global_grid(spacing_deg=1.0)
-    >>> len(g), round(float(g.area_km2.sum() / (4 * 3.141592653589793 * 6378.137**2)), 12)
-    (41252, 1.0)
+    >>> len(g), round(float(g.area_km2.sum()), 1)
+    (41252, 510065621.7)
+    >>> s = global_grid(spacing_deg=1.0, earth="sphere")
+    >>> round(float(s.area_km2.sum() / (4 * 3.141592653589793 * 6378.137**2)), 12)
+    1.0
     """
     deg = _spacing_deg(spacing_deg, spacing_km)
-    return _ring_grid(deg, -90.0, 90.0, f"global {deg:g} deg equal-area")
+    return _ring_grid(deg, -90.0, 90.0, f"global {deg:g} deg equal-area", earth=earth)
 
 
 def latitude_band_grid(lat_min_deg: float, lat_max_deg: float, spacing_deg: float | None = None,
-                       spacing_km: float | None = None) -> Grid:
+                       spacing_km: float | None = None, earth: str = "wgs84") -> Grid:
     """Equal-area cells of the global grid whose centres lie between two latitudes.
+
+    ``earth`` as for :func:`global_grid`.
 
     Examples
     --------
@@ -220,14 +238,17 @@ def latitude_band_grid(lat_min_deg: float, lat_max_deg: float, spacing_deg: floa
     """
     deg = _spacing_deg(spacing_deg, spacing_km)
     lo, hi = _lat_range(lat_min_deg, lat_max_deg)
-    return _ring_grid(deg, lo, hi, f"latitudes {lo:g} to {hi:g} deg, {deg:g} deg equal-area")
+    return _ring_grid(deg, lo, hi, f"latitudes {lo:g} to {hi:g} deg, {deg:g} deg equal-area",
+                      earth=earth)
 
 
 def box_grid(lat_min_deg: float, lat_max_deg: float, lon_min_deg: float, lon_max_deg: float,
-             spacing_deg: float | None = None, spacing_km: float | None = None) -> Grid:
+             spacing_deg: float | None = None, spacing_km: float | None = None,
+             earth: str = "wgs84") -> Grid:
     """Equal-area cells inside a latitude/longitude box.
 
-    ``lon_min_deg > lon_max_deg`` selects a box across the antimeridian (e.g. 170 to -170).
+    ``lon_min_deg > lon_max_deg`` selects a box across the antimeridian (e.g. 170 to -170); ``earth``
+    as for :func:`global_grid`.
 
     Examples
     --------
@@ -241,27 +262,8 @@ def box_grid(lat_min_deg: float, lat_max_deg: float, lon_min_deg: float, lon_max
         if not -180.0 <= float(value) <= 360.0:
             raise ValueError(f"{key} = {value!r} is outside [-180, 360] degrees")
     name = f"box {lo:g}..{hi:g} N, {lon_min_deg:g}..{lon_max_deg:g} E, {deg:g} deg"
-    return _ring_grid(deg, lo, hi, name, lon_range=(float(lon_min_deg), float(lon_max_deg)))
-
-
-def country_grid(country: str, spacing_deg: float | None = None,
-                 spacing_km: float | None = None) -> Grid:
-    """Equal-area cells whose centres fall inside a Natural Earth country polygon.
-
-    Examples
-    --------
-    >>> g = country_grid("Germany", spacing_deg=1.0)
-    >>> 25 < len(g) < 45
-    True
-    """
-    from . import naturalearth
-
-    deg = _spacing_deg(spacing_deg, spacing_km)
-    lat_min, lat_max, _, _ = naturalearth.country_bounds(country)  # raises on unknown names
-    return _ring_grid(
-        deg, lat_min, lat_max, f"{country}, {deg:g} deg equal-area",
-        mask_fn=lambda lat, lon: naturalearth.points_in_country(country, lat, lon),
-    )
+    return _ring_grid(deg, lo, hi, name, lon_range=(float(lon_min_deg), float(lon_max_deg)),
+                      earth=earth)
 
 
 def _lat_range(lat_min_deg, lat_max_deg):
@@ -274,15 +276,21 @@ def _lat_range(lat_min_deg, lat_max_deg):
     return lo, hi
 
 
-def points(lat_deg, lon_deg, names=None, weights=None, name: str = "points") -> Grid:
+def points(lat_deg, lon_deg, names=None, weights=None, name: str = "points",
+           earth: str = "wgs84") -> Grid:
     """A list of ground points (cities, sites); coverage is tested point by point.
 
     Parameters
     ----------
     lat_deg, lon_deg : array_like, shape (n_point,)
+        Latitude (geodetic on WGS84, geocentric on the sphere) and longitude, degrees.
     names : sequence of str, optional
     weights : array_like, shape (n_point,), optional
         Weights for grid statistics (e.g. population); default 1.
+    name : str
+        Description of the list.
+    earth : {"wgs84", "sphere"}
+        How the latitudes are meant (points have weights, not areas).
 
     Examples
     --------
@@ -309,21 +317,5 @@ def points(lat_deg, lon_deg, names=None, weights=None, name: str = "points") -> 
         if names.shape != lat.shape:
             raise ValueError(f"names must have {lat.size} entries, got {names.size}")
     return Grid(lat_deg=lat, lon_deg=np.mod(lon + 180.0, 360.0) - 180.0,
-                area_km2=np.full_like(lat, np.nan), weight=w, name=name, names=names)
-
-
-def city_grid(names=None, min_population: float = 0.0) -> Grid:
-    """Natural Earth populated places as points, weighted by population.
-
-    Examples
-    --------
-    >>> g = city_grid(["Berlin", "Pyongyang"])
-    >>> g.names.tolist()
-    ['Berlin', 'Pyongyang']
-    """
-    from . import naturalearth
-
-    c = naturalearth.cities(names=names, min_population=min_population)
-    label = "cities" if names is None else "cities: " + ", ".join(c["name"][:5])
-    return points(c["lat_deg"], c["lon_deg"], names=c["name"], weights=c["population"],
-                  name=label)
+                area_km2=np.full_like(lat, np.nan), weight=w, name=name, names=names,
+                earth=check_earth(earth))

@@ -2,19 +2,23 @@
 
 :class:`CoverageAccumulator` takes the visible-satellite counts of successive time chunks, keeps
 per-cell running totals and the list of gaps (runs of steps with no satellite in view), and turns them
-into the STK-style figures of merit of REFERENCE section 6. Memory grows with the number of cells and
+into the STK-style figures of merit of docs/REFERENCE.md section 6. Memory grows with the number of cells and
 gaps, never with the number of time steps.
 
 Time is sampled: step ``k`` stands for the interval ``[k step, (k + 1) step)``, so covered time and
 gap durations are whole multiples of the step and sum to ``T = n_steps * step``. A gap's ends are
 known to one step; gaps and accesses shorter than a step can be missed.
+
+:class:`WindowAccumulator` takes instead the exact covered pieces of each cell
+(:mod:`constellations.windows`) and keeps the same per-cell totals and gap list in continuous time;
+the engine uses it for every per-cell access and gap statistic when ``exact=True``.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["BOUNDARIES", "CoverageAccumulator", "gap_statistics"]
+__all__ = ["BOUNDARIES", "CoverageAccumulator", "WindowAccumulator", "gap_statistics"]
 
 BOUNDARIES = ("optimistic", "interior")
 
@@ -148,6 +152,147 @@ class CoverageAccumulator:
         per_step = np.bincount(self.first_covered[seen], weights=self._w_norm[seen],
                                minlength=self.n_steps)
         return np.cumsum(per_step)
+
+
+class WindowAccumulator:
+    """Streaming per-cell access and gap statistics from covered pieces in continuous time.
+
+    Pieces arrive in time chunks (any order and overlap within a chunk; a chunk's pieces never start
+    before the previous chunk's pieces end by more than they overlap them). Per cell they are merged:
+    pieces that overlap, touch or are separated by less than ``resolution_s`` become one access (gaps
+    shorter than the resolution are merged); then accesses shorter than ``resolution_s`` are dropped,
+    and a first access starting, or a last access ending, within ``resolution_s`` of the interval's
+    edge is extended to it. Memory grows with the number of cells and gaps, not with time.
+
+    Parameters
+    ----------
+    n_cell : int
+    duration_s : float
+        Length T of the analysis interval ``[0, T]``.
+    resolution_s : float
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> acc = WindowAccumulator(2, 100.0, 1.0)
+    >>> acc.add(np.array([0, 0, 0]), np.array([10.0, 20.5, 50.0]), np.array([20.0, 30.0, 60.2]))
+    >>> acc.finish()
+    >>> g = acc.gaps()
+    >>> g["cell"].tolist(), g["length_s"].round(1).tolist(), g["edge"].tolist()
+    ([0, 0, 0, 1], [10.0, 20.0, 39.8, 100.0], [True, False, True, True])
+    >>> acc.covered_s.round(6).tolist(), acc.access_count.tolist()
+    ([30.2, 0.0], [2, 0])
+    """
+
+    def __init__(self, n_cell: int, duration_s: float, resolution_s: float):
+        self.n_cell = int(n_cell)
+        self.duration_s = float(duration_s)
+        self.resolution_s = float(resolution_s)
+        self._span = self.duration_s + 100.0 * self.resolution_s + 1.0
+        self._open_a = np.full(self.n_cell, np.nan)  # the last merged piece, maybe still growing
+        self._open_b = np.full(self.n_cell, np.nan)
+        self._prev_end = np.full(self.n_cell, np.nan)  # end of the last final access
+        self.first_access_s = np.full(self.n_cell, np.nan)
+        self.covered_s = np.zeros(self.n_cell)
+        self.access_count = np.zeros(self.n_cell, dtype=np.int64)
+        self._gap_cell: list[np.ndarray] = []
+        self._gap_len: list[np.ndarray] = []
+        self._gap_edge: list[np.ndarray] = []
+        self._done = False
+
+    def add(self, cell, start_s, end_s) -> None:
+        """Add covered pieces ``[start_s, end_s]`` of cells ``cell`` (arrays of one shape)."""
+        cell = np.asarray(cell, dtype=np.int64)
+        a = np.clip(np.asarray(start_s, dtype=float), 0.0, self.duration_s)
+        b = np.clip(np.asarray(end_s, dtype=float), 0.0, self.duration_s)
+        carried = np.flatnonzero(np.isfinite(self._open_a))
+        cell = np.concatenate([cell, carried])
+        a = np.concatenate([a, self._open_a[carried]])
+        b = np.concatenate([b, self._open_b[carried]])
+        if cell.size == 0:
+            return
+        base = cell * self._span
+        order = np.argsort(base + a, kind="stable")
+        cell, a, b, base = cell[order], a[order], b[order], base[order]
+        run_end = np.maximum.accumulate(base + b)  # within a cell: the largest end so far
+        new = np.ones(cell.size, dtype=bool)
+        new[1:] = (cell[1:] != cell[:-1]) | (base[1:] + a[1:] - run_end[:-1] >= self.resolution_s)
+        starts = np.flatnonzero(new)
+        ends = np.concatenate([starts[1:] - 1, [cell.size - 1]])
+        m_cell, m_a, m_b = cell[starts], a[starts], run_end[ends] - base[ends]
+        last = np.ones(m_cell.size, dtype=bool)
+        last[:-1] = m_cell[1:] != m_cell[:-1]
+        self._open_a[:] = np.nan
+        self._open_b[:] = np.nan
+        self._open_a[m_cell[last]] = m_a[last]
+        self._open_b[m_cell[last]] = m_b[last]
+        self._finalize(m_cell[~last], m_a[~last], m_b[~last])
+
+    def _finalize(self, cell, a, b) -> None:
+        """Record final accesses (sorted by cell, then time) and the gaps before them."""
+        r, t_end = self.resolution_s, self.duration_s
+        keep = b - a >= r
+        cell, a, b = cell[keep], a[keep], b[keep]
+        if cell.size == 0:
+            return
+        a = np.where(a < r, 0.0, a)
+        b = np.where(t_end - b < r, t_end, b)
+        same = np.zeros(cell.size, dtype=bool)
+        same[1:] = cell[1:] == cell[:-1]
+        prev = np.where(same, np.roll(b, 1), self._prev_end[cell])
+        has_prev = np.isfinite(prev)
+        interior = has_prev
+        lead = ~has_prev & (a > 0)
+        self._gap_cell.append(cell[interior | lead])
+        self._gap_len.append(np.where(has_prev, a - prev, a)[interior | lead])
+        self._gap_edge.append(lead[interior | lead])
+        first = ~has_prev
+        self.first_access_s[cell[first]] = a[first]
+        self.covered_s += np.bincount(cell, weights=b - a, minlength=self.n_cell)
+        self.access_count += np.bincount(cell, minlength=self.n_cell)
+        last = np.ones(cell.size, dtype=bool)
+        last[:-1] = ~same[1:]
+        self._prev_end[cell[last]] = b[last]
+
+    def finish(self) -> None:
+        """Close the open accesses and the gaps that reach the end of the interval."""
+        if self._done:
+            return
+        cells = np.flatnonzero(np.isfinite(self._open_a))
+        self._finalize(cells, self._open_a[cells], self._open_b[cells])
+        self._open_a[:] = np.nan
+        tail = np.isfinite(self._prev_end) & (self._prev_end < self.duration_s)
+        never = ~np.isfinite(self._prev_end)
+        cells = np.flatnonzero(tail | never)
+        length = np.where(never[cells], self.duration_s, self.duration_s - self._prev_end[cells])
+        self._gap_cell.append(cells)
+        self._gap_len.append(length)
+        self._gap_edge.append(np.ones(cells.size, dtype=bool))
+        self._done = True
+
+    @property
+    def never_covered(self) -> np.ndarray:
+        """Cells with no access, shape (n_cell,)."""
+        return ~np.isfinite(self.first_access_s)
+
+    def gaps(self) -> dict:
+        """All gaps: ``cell``, ``length_s`` and ``edge`` (touches the start or the end), (n_gap,)."""
+        if not self._done:
+            raise RuntimeError("call finish() after the last chunk")
+        return {"cell": np.concatenate(self._gap_cell).astype(np.int64),
+                "length_s": np.concatenate(self._gap_len).astype(float),
+                "edge": np.concatenate(self._gap_edge)}
+
+    def accumulated_coverage_fraction(self, weight, t_s) -> np.ndarray:
+        """Weighted share of cells accessed at least once by each time ``t_s``, shape (n_time,)."""
+        w = np.asarray(weight, dtype=float)
+        total = w.sum()
+        w = w / total if total > 0 else np.full(w.size, 1.0 / w.size)
+        seen = np.isfinite(self.first_access_s)
+        order = np.argsort(self.first_access_s[seen])
+        times = self.first_access_s[seen][order]
+        cum = np.concatenate([[0.0], np.cumsum(w[seen][order])])
+        return cum[np.searchsorted(times, np.asarray(t_s, dtype=float), side="right")]
 
 
 def gap_statistics(cell, length_s, n_cell: int, duration_s: float, covered_steps, n_steps: int,

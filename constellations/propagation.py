@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .constellation import Elements
+from .elements import Elements
 from .frames import EARTH_ROTATION_RAD_S, gmst_rad, parse_utc
 from .geometry import EARTH_RADIUS_KM, J2, MU_KM3_S2
 
@@ -37,7 +37,7 @@ def j2_rates(altitude_km, inclination_rad):
     --------
     >>> import numpy as np
     >>> raan_rate, _ = j2_rates(550.0, np.radians(53.0))
-    >>> round(float(np.degrees(raan_rate) * 86400), 2)  # deg/day, REFERENCE: about -4.5
+    >>> round(float(np.degrees(raan_rate) * 86400), 2)  # deg/day, docs/REFERENCE.md section 5: about -4.5
     -4.49
     """
     a = EARTH_RADIUS_KM + np.asarray(altitude_km, dtype=float)
@@ -66,6 +66,8 @@ class J2Propagator:
     >>> prop.positions_ecef_km([0.0, 60.0]).shape
     (2, 24, 3)
     """
+
+    fixed_footprints = True  # circular orbits: every satellite keeps its altitude, so its footprint
 
     def __init__(self, elements: Elements, start):
         self.elements = elements

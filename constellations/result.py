@@ -27,8 +27,25 @@ def _var(data, dims, units, long_name, **extra):
     return dims, data, {"units": units, "long_name": long_name, **extra}
 
 
+EXACT_MODEL_NOTE = (
+    "Observers on the {earth} at height 0, visibility = elevation above the minimum (and inside the "
+    "sensor cone if given); circular orbits with J2 secular drift (or SGP4 for TLE catalogs). Access "
+    "and gap statistics from exact access windows: ends located to resolution_s / 2, gaps shorter "
+    "than resolution_s merged, accesses shorter than it dropped. Per-step series, visible counts and "
+    "n-fold shares sampled at step_s."
+)
+EXACT_VARIABLES = ("coverage_time_fraction", "revisit_mean_s", "revisit_max_s", "revisit_min_s",
+                   "revisit_percentile_s", "revisit_time_weighted_percentile_s", "gap_count",
+                   "access_count", "access_duration_mean_s", "mean_response_time_s",
+                   "time_average_gap_s", "first_access_s", "never_covered",
+                   "accumulated_coverage_fraction", "coverage_time_s")
+SAMPLED_VARIABLES = ("visible_mean", "visible_min", "visible_max", "nfold_time_fraction",
+                     "coverage_fraction", "visible_mean_weighted", "visible_count",
+                     "coverage_time_fraction_sampled")
+
+
 def build_dataset(acc, grid, constellation, *, start, step_s, boundary, elevation, percentiles,
-                  scenario=None, max_nadir_deg=None):
+                  scenario=None, max_nadir_deg=None, windows=None, earth="sphere"):
     """Assemble the result Dataset from a finished :class:`CoverageAccumulator`.
 
     Variables on ``cell``: ``coverage_time_fraction``, ``visible_mean``/``_min``/``_max``,
@@ -38,27 +55,51 @@ def build_dataset(acc, grid, constellation, *, start, step_s, boundary, elevatio
     (``percentile``, ``cell``): ``revisit_percentile_s`` and ``revisit_time_weighted_percentile_s``;
     on ``time``: ``coverage_fraction``, ``accumulated_coverage_fraction``,
     ``visible_mean_weighted``; optionally ``visible_count`` on (``time``, ``cell``).
+
+    With ``windows`` (a finished :class:`~constellations.metrics.WindowAccumulator`), the variables
+    of :data:`EXACT_VARIABLES` come from the exact access windows (plus ``coverage_time_s`` and
+    ``coverage_time_fraction_sampled``, the sampled share kept for comparison); the others stay
+    sampled. Attributes ``exact``, ``resolution_s``, ``earth``, ``exact_variables`` and
+    ``sampled_variables`` say which is which. ``never_covered`` marks cells with no access at all:
+    their revisit is the whole interval under the optimistic convention and NaN under the interior
+    one; show them as "never covered", not as a long gap.
     """
     import xarray as xr
 
-    from . import __version__
+    from ._version import __version__
     from .metrics import gap_statistics
 
     n_steps, n_cell = acc.n_steps, acc.n_cell
     duration_s = n_steps * step_s
-    gaps = acc.gaps()
+    if windows is None:
+        gaps = acc.gaps()
+        gap_len_s = gaps["length_steps"] * step_s
+        covered_s = acc.covered_steps * step_s
+        always = acc.covered_steps
+        access_count = acc.access_count
+        never = acc.first_covered < 0
+        first_access_s = np.where(never, np.nan, acc.first_covered * step_s)
+        accumulated = acc.accumulated_coverage_fraction()
+    else:
+        gaps = windows.gaps()
+        gap_len_s = gaps["length_s"]
+        covered_s = windows.covered_s
+        access_count = windows.access_count
+        never = windows.never_covered
+        all_gaps = np.bincount(gaps["cell"], minlength=n_cell)
+        always = np.where((all_gaps == 0) & ~never, n_steps, 0)  # in view from 0 to T
+        first_access_s = windows.first_access_s
+        accumulated = windows.accumulated_coverage_fraction(grid.weight, np.arange(n_steps) * step_s)
     keep = np.ones(gaps["cell"].size, dtype=bool) if boundary == "optimistic" else ~gaps["edge"]
-    stats = gap_statistics(gaps["cell"][keep], gaps["length_steps"][keep] * step_s, n_cell,
-                           duration_s, acc.covered_steps, n_steps, percentiles)
-    covered_s = acc.covered_steps * step_s
+    stats = gap_statistics(gaps["cell"][keep], gap_len_s[keep], n_cell,
+                           duration_s, always, n_steps, percentiles)
     with np.errstate(invalid="ignore", divide="ignore"):
-        access_mean = np.where(acc.access_count > 0, covered_s / acc.access_count, np.nan)
-    never = acc.first_covered < 0
+        access_mean = np.where(access_count > 0, covered_s / access_count, np.nan)
     start64 = np.datetime64(start.replace(tzinfo=None), "ns")
     time_s = np.arange(n_steps) * step_s
     times = start64 + (time_s * 1e9).astype("timedelta64[ns]")
     cell = {
-        "coverage_time_fraction": _var(acc.covered_steps / n_steps, "cell", "1",
+        "coverage_time_fraction": _var(covered_s / duration_s, "cell", "1",
                                        "share of time with at least one satellite in view"),
         "visible_mean": _var(acc.count_sum / n_steps, "cell", "satellites",
                              "time-mean number of satellites in view"),
@@ -75,20 +116,27 @@ def build_dataset(acc, grid, constellation, *, start, step_s, boundary, elevatio
             stats["revisit_time_weighted_percentile_s"], ("percentile", "cell"), "s",
             "gap duration percentile, weighted by gap duration"),
         "gap_count": _var(stats["gap_count"], "cell", "1", "number of gaps"),
-        "access_count": _var(acc.access_count, "cell", "1", "number of accesses"),
+        "access_count": _var(access_count, "cell", "1", "number of accesses"),
         "access_duration_mean_s": _var(access_mean, "cell", "s", "mean access duration"),
         "mean_response_time_s": _var(stats["mean_response_time_s"], "cell", "s",
                                      "mean response time, sum(g^2) / (2 T)"),
         "time_average_gap_s": _var(stats["time_average_gap_s"], "cell", "s",
                                    "time-average gap, sum(g^2) / T"),
-        "first_access_s": _var(np.where(never, np.nan, acc.first_covered * step_s), "cell", "s",
+        "first_access_s": _var(first_access_s, "cell", "s",
                                "time of the first access after the start"),
-        "never_covered": _var(never, "cell", "1", "no satellite in view at any step"),
+        "never_covered": _var(never, "cell", "1", "no satellite in view at any step"
+                              if windows is None else "no access during the analysis"),
     }
+    if windows is not None:
+        cell["coverage_time_s"] = _var(covered_s, "cell", "s", "time with at least one satellite "
+                                       "in view (exact windows)")
+        cell["coverage_time_fraction_sampled"] = _var(
+            acc.covered_steps / n_steps, "cell", "1",
+            "share of steps with at least one satellite in view (sampled)")
     per_time = {
         "coverage_fraction": _var(acc.coverage_fraction, "time", "1",
                                   "weighted share of cells covered (instantaneous percent coverage)"),
-        "accumulated_coverage_fraction": _var(acc.accumulated_coverage_fraction(), "time", "1",
+        "accumulated_coverage_fraction": _var(accumulated, "time", "1",
                                               "weighted share of cells covered at least once so far"),
         "visible_mean_weighted": _var(acc.visible_mean_weighted, "time", "satellites",
                                       "weighted mean number of satellites in view"),
@@ -128,7 +176,14 @@ def build_dataset(acc, grid, constellation, *, start, step_s, boundary, elevatio
         "grid_spacing_deg": float(grid.spacing_deg),
         "grid_cells": int(n_cell),
         "never_covered_cells": int(never.sum()),
-        "model": MODEL_NOTE,
+        "model": MODEL_NOTE if windows is None else EXACT_MODEL_NOTE.format(
+            earth="WGS84 ellipsoid" if earth == "wgs84" else "sphere R = 6378.137 km"),
+        "exact": int(windows is not None),
+        "resolution_s": float(step_s if windows is None else windows.resolution_s),
+        "earth": earth,
+        "exact_variables": ", ".join(EXACT_VARIABLES) if windows is not None else "",
+        "sampled_variables": ", ".join(SAMPLED_VARIABLES if windows is not None else
+                                       (*EXACT_VARIABLES[:-1], *SAMPLED_VARIABLES[:-1])),
         "scenario": json.dumps(scenario or {}, default=str),
         "package": "constellations",
         "package_version": __version__,

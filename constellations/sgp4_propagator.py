@@ -33,6 +33,7 @@ from .frames import gmst_rad, parse_utc, teme_to_ecef
 from .geometry import EARTH_RADIUS_KM, MU_KM3_S2
 
 __all__ = [
+    "PHYSICAL_ALTITUDE_KM",
     "SGP4Failure",
     "SGP4Propagator",
     "mean_motion_rad_min",
@@ -41,6 +42,9 @@ __all__ = [
 
 _DAY_S = 86400.0
 _JD_1949_12_31 = 2433281.5  # Julian date of the sgp4init epoch origin, 1949 December 31 00:00 UT
+
+
+PHYSICAL_ALTITUDE_KM = (100.0, 50_000.0)  # km: states outside are diverged SGP4 solutions, never visible
 
 
 class SGP4Failure(NamedTuple):
@@ -110,6 +114,8 @@ class SGP4Propagator:
     >>> prop.failed
     ()
     """
+
+    fixed_footprints = False  # altitudes change along the orbit: footprints are recomputed per step
 
     def __init__(self, satrecs, start, *, names=None):
         satrecs = tuple(satrecs)
@@ -231,6 +237,35 @@ class SGP4Propagator:
         t_s = _as_offsets(t_s)
         _, r_teme_km = self._teme_km(t_s)
         return teme_to_ecef(r_teme_km, gmst_rad(self.start, t_s))
+
+    def subsatellite(self, t_s):
+        """Sub-satellite points and orbit radii: the satellite-source protocol of the engine.
+
+        Parameters
+        ----------
+        t_s : array_like, shape (n_time,)
+            Offsets from ``start`` in seconds.
+
+        Returns
+        -------
+        lat_rad, lon_rad, radius_km : ndarray, shape (n_time, n_sat)
+            Geocentric latitude, longitude in [-pi, pi) and distance from the Earth's centre. All
+            three are NaN where SGP4 failed or the state is not physical (altitude outside
+            :data:`PHYSICAL_ALTITUDE_KM`): such a satellite is never visible at that step.
+        """
+        pos = self.positions_ecef_km(t_s)
+        x, y, z = pos[..., 0], pos[..., 1], pos[..., 2]
+        r = np.sqrt(x * x + y * y + z * z)
+        low, high = PHYSICAL_ALTITUDE_KM
+        bad = ~((r >= EARTH_RADIUS_KM + low) & (r <= EARTH_RADIUS_KM + high))
+        with np.errstate(invalid="ignore"):
+            lat = np.arcsin(np.clip(z / r, -1.0, 1.0))
+            lon = np.arctan2(y, x)
+        lon = np.where(lon >= np.pi, lon - 2 * np.pi, lon)
+        lat[bad] = np.nan
+        lon[bad] = np.nan
+        r[bad] = np.nan
+        return lat, lon, r
 
     def errors(self, t_s) -> np.ndarray:
         """SGP4 error codes at ``start + t_s``, shape (n_time, n_sat); 0 means success."""

@@ -71,10 +71,6 @@ class SweepResult:
         """Number of failed tasks."""
         return len(self.failures)
 
-    def dataset(self):
-        """The results stacked by :func:`gather_dataset` (needs ``params``)."""
-        return gather_dataset(self.params, self.results)
-
     def report(self) -> str:
         """One line per failed task (parameters and error), or a line saying none failed."""
         head = (f"{len(self.results) - self.n_failed}/{len(self.results)} tasks succeeded in "

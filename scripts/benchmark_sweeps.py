@@ -17,7 +17,7 @@ import platform
 from pathlib import Path
 
 from constellations.atomic import atomic_write_text
-from constellations.sizing import sizing_sweep
+from constellations.goldendome import sizing_sweep
 from constellations.sweeps import map_tasks
 
 

@@ -11,7 +11,7 @@ import matplotlib
 matplotlib.use("Agg")
 
 import constellations as cs
-from constellations.figures import draw_figures
+from constellations.plotting import draw_figures
 
 parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
 parser.add_argument("--out", type=Path, default=Path("results/compare_kuiper_starlink"))

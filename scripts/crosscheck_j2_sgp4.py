@@ -17,7 +17,7 @@ import numpy as np
 
 import constellations as cs
 from constellations.sgp4_propagator import satrec_from_mean_elements
-from constellations.tle import Catalog
+from constellations.sources.tle import Catalog
 
 START = "2025-07-01T00:00:00Z"
 

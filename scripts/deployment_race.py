@@ -1,8 +1,8 @@
 """Deployment race: Kuiper's coverage month by month as it builds out, against Starlink's mid-2025 coverage.
 
-Runs the scenario ``data/scenarios/deployment_race.toml`` (launch model ``data/launches.toml``), prints
-the answers (month each cadence case reaches the FCC milestones; month Kuiper's metrics first match
-Starlink's mid-2025 values) and writes into ``--out``:
+Runs the scenario ``constellations/data/scenarios/deployment_race.toml`` (launch model
+``constellations/data/launches.toml``), prints the answers (month each cadence case reaches the FCC
+milestones; month Kuiper's metrics first match Starlink's mid-2025 values) and writes into ``--out``:
 
 - ``answers.csv``, ``answers.md``: the answers table
 - ``timeline.nc``: satellites and metrics per case and month; ``maps.nc``: coverage maps at the map dates
@@ -29,7 +29,7 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", default="results/deployment_race", help="output folder")
     parser.add_argument("--scenario", default="deployment_race",
-                        help="race scenario name (data/scenarios/<name>.toml) or TOML path")
+                        help="race scenario name (constellations/data/scenarios/<name>.toml) or TOML path")
     parser.add_argument("--fast", action="store_true",
                         help="coarse grid and short window (the scenario's [fast] settings), for CI")
     parser.add_argument("--serial", action="store_true", help="run the analysis in this process (no Dask)")

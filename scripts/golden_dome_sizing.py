@@ -1,6 +1,6 @@
 """Golden Dome interceptor sizing: SBIs in reach of launch sites, size per salvo, tracking layer.
 
-Reads data/scenarios/golden_dome_sizing.toml (or --scenario), counts the interceptors of the
+Reads constellations/data/scenarios/golden_dome_sizing.toml (or --scenario), counts the interceptors of the
 16,000-satellite preset in reach of each launch area under several reach assumptions, maps the mean in
 reach, sizes the smallest Walker constellation for salvos k = 1..10 as independent tasks on Dask (a
 2-worker LocalCluster unless --scheduler or --serial), compares the sizes with the published ones and
@@ -20,8 +20,8 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-from constellations.datafiles import data_dir
-from constellations.sizing import load_sizing_scenario, run_sizing_scenario
+from constellations.goldendome import load_sizing_scenario, run_sizing_scenario
+from constellations.sources.datafiles import data_dir
 
 
 def main(argv=None) -> dict:

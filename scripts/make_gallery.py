@@ -8,7 +8,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from constellations.cli import main as constellations_main
+from constellations.app.cli import main as constellations_main
 
 parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
 parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parent.parent / "docs" / "gallery")

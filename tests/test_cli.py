@@ -13,8 +13,8 @@ import pandas as pd
 import pytest
 
 import constellations as cs
-from constellations import naturalearth
-from constellations.cli import main
+from constellations.app.cli import main
+from constellations.sources import naturalearth
 
 TINY = dict(start="2025-07-01T00:00:00Z", duration_s=3600.0, step_s=300.0, nfold=(1, 2),
             percentiles=(50, 90, 95, 99), boundary="optimistic")
@@ -28,7 +28,7 @@ SMALL = """\
 name = "{name}"
 start = "2025-07-01T00:00:00Z"
 duration_h = 1
-step_s = 600
+step_s = 300
 
 [grid]
 spacing_deg = 20.0
@@ -220,11 +220,23 @@ BAD = [
     ("missing key", lambda t: t.replace('start = "2025-07-01T00:00:00Z"\n', ""), "start"),
     ("unknown preset", lambda t: t.replace('"kuiper_2025"', '"kuiper_2052"'),
      "constellations[0].preset"),
-    ("negative step", lambda t: t.replace("step_s = 600", "step_s = -600"), "step_s"),
-    ("wrong type", lambda t: t.replace("step_s = 600", 'step_s = "600"'), "step_s"),
+    ("negative step", lambda t: t.replace("step_s = 300", "step_s = -300"), "step_s"),
+    ("wrong type", lambda t: t.replace("step_s = 300", 'step_s = "300"'), "step_s"),
+    ("step too long for exact windows", lambda t: t.replace("step_s = 300", "step_s = 600"),
+     "step_s = 600: must be <= 300"),
     ("unknown country", lambda t: t.replace("spacing_deg = 20.0", 'spacing_deg = 20.0\ncountry = "Frnace"'),
      "grid.country"),
     ("unknown key", lambda t: t.replace("[metrics]", "[metrics]\nnfolds = [1, 2]"), "metrics.nfolds"),
+    ("misspelt entry key", lambda t: t.replace('preset = "kuiper_2025"', 'presett = "kuiper_2025"'),
+     "constellations[0].presett is not a known key; did you mean 'preset'?"),
+    ("number as string in a shell", lambda t: t.replace(
+        'preset = "kuiper_2025"', 'name = "x"\n[[constellations.shells]]\naltitude_km = "550"\n'
+        "inclination_deg = 53\nplanes = 2\nsats_per_plane = 2"),
+     "constellations[0].shells[0].altitude_km = '550': must be a number, not a string"),
+    ("repeated nfold", lambda t: t.replace("[metrics]", "[metrics]\nnfold = [2, 2]"),
+     "metrics.nfold = [2, 2]: lists 2 twice"),
+    ("kind not a name", lambda t: "kind = []\n" + t, "kind = []: must be one of 'coverage'"),
+    ("unknown kind", lambda t: 'kind = "coverag"\n' + t, "did you mean 'coverage'?"),
 ]
 
 
@@ -243,7 +255,8 @@ def test_bad_scenario_exits_2_naming_the_key(tmp_path, capsys, case, edit, key):
 
 def test_unknown_country_suggests_close_matches(tmp_path, capsys):
     path = tmp_path / "bad.toml"
-    path.write_text(BAD[4][1](SMALL.format(name="bad")))
+    edit = next(e for case, e, _ in BAD if case == "unknown country")
+    path.write_text(edit(SMALL.format(name="bad")))
     assert main(["run", str(path)]) == 2
     assert "France" in capsys.readouterr().err
 
@@ -273,12 +286,12 @@ def test_subprocess_exit_codes(tmp_path):
 
 
 def test_internal_error_exits_1(tmp_path, capsys, monkeypatch):
-    import constellations.engine
+    import constellations.app.runs
 
     def broken(*args, **kwargs):
         raise RuntimeError("boom in the engine")
 
-    monkeypatch.setattr(constellations.engine, "analyze", broken)
+    monkeypatch.setattr(constellations.app.runs, "analyze", broken)  # the engine, as runs calls it
     path = tmp_path / "s.toml"
     path.write_text(SMALL.format(name="s"))
     out = tmp_path / "out"
@@ -292,7 +305,7 @@ def test_internal_error_exits_1(tmp_path, capsys, monkeypatch):
 
 
 def test_failure_while_writing_leaves_no_index(tmp_path, capsys, monkeypatch):
-    import constellations.report
+    import constellations.app.runs
 
     out = tmp_path / "out"
     out.mkdir()
@@ -301,7 +314,7 @@ def test_failure_while_writing_leaves_no_index(tmp_path, capsys, monkeypatch):
     def broken(*args, **kwargs):
         raise RuntimeError("disk trouble while drawing")
 
-    monkeypatch.setattr(constellations.report, "_draw", broken)
+    monkeypatch.setattr(constellations.app.runs, "_draw", broken)
     path = tmp_path / "s.toml"
     path.write_text(SMALL.format(name="s"))
     assert main(["run", str(path), "--out", str(out)]) == 1
@@ -354,7 +367,7 @@ def test_show_command(capsys):
     for count in ("1,156", "1,296", "784"):  # 34 x 34, 36 x 36, 28 x 28
         assert count in out
     assert "35 deg" in out and "assumption" in out and "FCC 20-102" in out
-    # footprint radius at 630 km / 35 deg: 756.6 km (REFERENCE.md section 5)
+    # footprint radius at 630 km / 35 deg: 756.6 km (docs/REFERENCE.md section 5)
     assert "757 km" in out
     assert main(["show", "kuipr"]) == 2
     assert "kuiper" in capsys.readouterr().err
@@ -376,3 +389,42 @@ def test_usage(argv, code, capsys):
     captured = capsys.readouterr()
     if code == 2:
         assert "error" in captured.err and "Traceback" not in captured.err
+
+
+def test_every_file_is_checked_before_any_run(tmp_path, capsys):
+    good, bad = tmp_path / "good.toml", tmp_path / "bad.toml"
+    good.write_text(SMALL.format(name="good"))
+    bad.write_text(SMALL.format(name="bad").replace("step_s = 300", 'step_s = "300"'))
+    out = tmp_path / "out"
+    assert main(["run", str(good), str(bad), "--out", str(out)]) == 2
+    assert f"{bad}: step_s = '300': must be a number, not a string" in capsys.readouterr().err
+    assert not out.exists()  # the good one did not run either
+    # TLE filters that select nothing are found before any run too (the catalog is read up front)
+    bad.write_text(SMALL.format(name="bad").replace(
+        'preset = "kuiper_2025"', 'tle = "tle/kuiper_20251003_from_active.tle"\ndesignators = ["1999-001"]'))
+    assert main(["run", str(good), str(bad), "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert f"{bad}: constellations[0]: no satellite of" in err and "dropped 102" in err
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("kind, module, name", [
+    ("deployment_race", "constellations.race.run", "deployment_race"),
+    ("golden_dome_sizing", "constellations.goldendome.run", "golden_dome_sizing"),
+])
+def test_run_hands_other_kinds_to_their_runner(tmp_path, monkeypatch, kind, module, name):
+    import importlib
+
+    from constellations.app.runs import runner
+    from constellations.app.scenario import KINDS, scenario_kind
+
+    assert kind in KINDS and scenario_kind(name) == kind
+    calls = []
+    monkeypatch.setattr(importlib.import_module(module), "run_scenario",
+                        lambda path, out, **kw: calls.append((path.name, out, kw)))
+    assert runner(kind) is importlib.import_module(module).run_scenario
+    assert main(["run", name, "tiny", "--out", str(tmp_path), "--quiet", "--figures", "none"]) == 0
+    assert calls == [(f"{name}.toml", tmp_path / name, {"formats": None, "progress": False})]
+    assert (tmp_path / "tiny" / "index.md").is_file()  # the coverage one ran beside it
+    with pytest.raises(ValueError, match="no runner of its own"):
+        runner("coverage")

@@ -1,4 +1,4 @@
-"""Walker generators (REFERENCE section 5), presets and input validation."""
+"""Walker generators (docs/REFERENCE.md section 5), presets and input validation."""
 
 import numpy as np
 import pytest
@@ -11,7 +11,7 @@ def test_walker_delta_tpf_matches_the_reference_formula():
     c = cs.walker_delta(t, p, f, 550.0, 53.0)
     e = c.elements()
     s = t // p
-    for k in range(p):  # written out plane by plane, as REFERENCE states it
+    for k in range(p):  # written out plane by plane, as docs/REFERENCE.md section 5 states it
         for j in range(s):
             i = k * s + j
             assert np.degrees(e.raan_rad[i]) == pytest.approx(k * 360.0 / p)

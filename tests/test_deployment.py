@@ -6,8 +6,7 @@ import numpy as np
 import pytest
 
 from constellations import Constellation, Shell, preset
-from constellations.datafiles import data_dir
-from constellations.deployment import (
+from constellations.race.deployment import (
     BASES,
     FillOrder,
     LaunchModel,
@@ -16,6 +15,7 @@ from constellations.deployment import (
     rate_launch_days,
     spread_order,
 )
+from constellations.sources.datafiles import data_dir
 
 D = np.timedelta64(1, "D")
 
@@ -194,7 +194,7 @@ def test_launch_file_loads_and_labels_sources():
 
 
 def test_measured_capacities_match_the_tle_file():
-    from constellations.tle import Catalog
+    from constellations.sources.tle import Catalog
 
     cat = Catalog.from_tle(data_dir() / "tle" / "kuiper_20251003_from_active.tle")
     launch = np.array([d[:8] for d in cat.designators])
@@ -217,45 +217,142 @@ def test_kuiper_starts_from_78():
 # --------------------------------------------------------------------------- bad input
 
 
-@pytest.mark.parametrize("mutate, message", [
-    (lambda r: r["operators"]["op"].update(manifest=[{"date": "2026-01-01", "vehicle": "rocket",
-                                                      "satellites": -3}]), "satellites must be >= 0, got -3"),
-    (lambda r: r["operators"]["op"].update(manifest=[{"date": "2026-01-01", "vehicle": "rockett"}]),
-     "unknown vehicle 'rockett' (did you mean 'rocket'?)"),
-    (lambda r: r["operators"]["op"].update(manifest=[{"date": "2026-03-01", "vehicle": "rocket"},
+OP = "operators.op"
+CASE = "operators.op.cases.only"
+
+
+def check_message(err, file, key, value, *texts):
+    """The message has the form ``FILE: key = VALUE: ...`` and says ``texts``."""
+    text = str(err.value)
+    shown = f" = {value!r}: " if value is not None else " "
+    assert text.startswith(f"{file}: {key}{shown}"), text
+    for t in texts:
+        assert t in text, text
+
+
+def rates(**rocket):
+    return {"rocket": {"launches_per_year": {"2026": 4}, **rocket}}
+
+
+def op(**changes):
+    """A change to the operator table."""
+    return lambda r: r["operators"]["op"].update(changes)
+
+
+def case(**changes):
+    """A change to the case table."""
+    return lambda r: r["operators"]["op"]["cases"]["only"].update(changes)
+
+
+def vehicle(**changes):
+    """A change to the vehicle table."""
+    return lambda r: r["vehicles"]["rocket"].update(changes)
+
+
+def launch(**entry):
+    """A one-launch manifest."""
+    return [{"date": "2026-01-01", "vehicle": "rocket", **entry}]
+
+
+@pytest.mark.parametrize("mutate, key, value, texts", [
+    # unknown keys, at every level of the file
+    (lambda r: r.update(zz=1), "zz", None, ["is not a known key", "Allowed here: description, operators"]),
+    (vehicle(capacity=3), "vehicles.rocket.capacity", None,
+     ["is not a known key"]),
+    (op(colour="red"), f"{OP}.colour", None, ["is not a known key"]),
+    (op(fill={"plane": "spread"}), f"{OP}.fill.plane", None,
+     ["did you mean 'planes'?"]),
+    (op(manifest=launch(flow=True)),
+     f"{OP}.manifest[0].flow", None, ["did you mean 'flown'?"]),
+    (case(rate={}), f"{CASE}.rate", None,
+     ["did you mean 'rates'?"]),
+    (case(rates=rates(shares=1)), f"{CASE}.rates.rocket.shares",
+     None, ["did you mean 'share'?"]),
+    (case(rates={"plane": {"launches_per_year": {}}}),
+     f"{CASE}.rates.plane", None, ["is not a known key", "Allowed here: rocket"]),
+    (op(contracts={"rockett": 3}), f"{OP}.contracts.rockett", None,
+     ["did you mean 'rocket'?"]),
+    # strict types: numbers written as strings, and other wrong types
+    (vehicle(satellites_per_launch="10"), "vehicles.rocket.satellites_per_launch",
+     "10", ["must be an integer, not a string", "write it without quotes"]),
+    (case(rates=rates(share="0.5")), f"{CASE}.rates.rocket.share",
+     "0.5", ["must be a number, not a string", "write it without quotes", "share = 0.5"]),
+    (case(rates={"rocket": {"launches_per_year": 4}}),
+     f"{CASE}.rates.rocket.launches_per_year", 4, ["must be a non-empty table year = launches"]),
+    (op(manifest=launch(flown="yes")),
+     f"{OP}.manifest[0].flown", "yes", ["must be true or false"]),
+    # ranges
+    (case(rates=rates(share=1.5)), f"{CASE}.rates.rocket.share",
+     1.5, ["must be <= 1"]),
+    (case(rates=rates(share=-0.1)), f"{CASE}.rates.rocket.share",
+     -0.1, ["must be >= 0"]),
+    (case(launch_failure_rate=1.0),
+     f"{CASE}.launch_failure_rate", 1.0, ["must be < 1"]),
+    (case(rates={"rocket": {"launches_per_year": {"2026": -1}}}),
+     f"{CASE}.rates.rocket.launches_per_year.2026", -1, ["must be >= 0"]),
+    (case(rates={"rocket": {"launches_per_year": {"20x6": 4}}}),
+     f"{CASE}.rates.rocket.launches_per_year", "20x6", ["each key must be a calendar year"]),
+    (vehicle(satellites_per_launch=0), "vehicles.rocket.satellites_per_launch",
+     0, ["must be >= 1"]),
+    (op(manifest=launch(satellites=-3)),
+     f"{OP}.manifest[0].satellites", -3, ["must be >= 0"]),
+    (op(contracts={"rocket": -1}), f"{OP}.contracts.rocket", -1,
+     ["must be >= 0"]),
+    (op(orbit_raising_days=[20, 10]), f"{OP}.orbit_raising_days", [20, 10],
+     ["max (10) is below min (20)"]),
+    # dates
+    (op(manifest=launch(date="March 2026")),
+     f"{OP}.manifest[0].date", "March 2026", ["must be a date like 2026-07-30"]),
+    (case(rates_start="2026-02-30"), f"{CASE}.rates_start",
+     "2026-02-30", ["must be a date like"]),
+    (op(manifest=[{"date": "2026-03-01", "vehicle": "rocket"},
                                                      {"date": "2026-01-01", "vehicle": "rocket"}]),
-     "dates out of order"),
-    (lambda r: r["operators"]["op"].update(manifest=[{"date": "March 2026", "vehicle": "rocket"}]),
-     "must be a date like 2026-07-30"),
-    (lambda r: r["operators"]["op"]["cases"]["only"].update(
-        rates={"rocket": {"launches_per_year": {"2026": -1}}}), "launches per year cannot be negative"),
-    (lambda r: r["operators"]["op"]["cases"]["only"].update(
-        rates={"rocket": {"launches_per_year": {"2026": 4}, "share": 1.5}}), "between 0 and 1, got 1.5"),
-    (lambda r: r["operators"]["op"]["cases"]["only"].update(rates={"rocket": {"launches_per_year": 4}}),
-     "must be a table year = launches"),
-    (lambda r: r["operators"]["op"]["cases"]["only"].update(rates={"plane": {"launches_per_year": {}}}),
-     "unknown vehicle 'plane'"),
-    (lambda r: r["operators"]["op"].update(orbit_raising_days=[20, 10]), "max (10) is below min (20)"),
-    (lambda r: r["operators"]["op"].update(contracts={"rocket": -1}), "must be >= 0, got -1"),
-    (lambda r: r["operators"]["op"].update(colour="red"), "colour is not a known key"),
-    (lambda r: r["vehicles"]["rocket"].update(satellites_per_launch=0), "satellites_per_launch must be >= 1"),
-    (lambda r: r["vehicles"]["rocket"].update(basis="rumour"), "basis must be one of"),
+     f"{OP}.manifest[1].date", "2026-01-01", ["comes before the date of entry 0 (2026-03-01)"]),
+    # names and consistency
+    (op(manifest=launch(vehicle="rockett")),
+     f"{OP}.manifest[0].vehicle", "rockett", ["did you mean 'rocket'?"]),
+    (vehicle(basis="rumour"), "vehicles.rocket.basis", "rumour",
+     ["must be one of 'measured', 'press', 'assumption', 'derived'"]),
+    (op(constellation="kuipr"), f"{OP}.constellation", "kuipr",
+     ["did you mean 'kuiper'?"]),
+    (op(contracts={"rocket": 1}, manifest=[
+        {"date": "2026-01-01", "vehicle": "rocket"}, {"date": "2026-02-01", "vehicle": "rocket"}]),
+     f"{OP}.contracts.rocket", 1, ["the manifest of case 'only' has 2 rocket launches"]),
 ])
-def test_bad_launch_files(mutate, message):
+def test_bad_launch_files(mutate, key, value, texts):
     raw = copy.deepcopy(base_model())
     mutate(raw)
     with pytest.raises(ValueError) as err:
-        LaunchModel.from_dict(raw)
-    assert message in str(err.value)
+        LaunchModel.from_dict(raw, where="launches.toml")
+    check_message(err, "launches.toml", key, value, *texts)
+
+
+def test_bad_launch_file_on_disk_names_the_file(tmp_path):
+    text = (data_dir() / "launches.toml").read_text()
+    last_table = "operators.starlink.cases.high.rates.falcon_9_starlink"  # a trailing key lands there
+    for edit, key, value in [(lambda t: t + "\nzz = 1\n", f"{last_table}.zz", None),
+                             (lambda t: "zz = 1\n" + t, "zz", None),
+                             (lambda t: t.replace("satellites = 27", 'satellites = "27"', 1),
+                              "operators.kuiper.manifest[0].satellites", "27")]:
+        path = tmp_path / "launches.toml"
+        path.write_text(edit(text))
+        with pytest.raises(ValueError) as err:
+            LaunchModel.from_toml(path)
+        check_message(err, str(path), key, value)
+
+
+def test_missing_launch_file():
+    with pytest.raises(ValueError, match="no such launch file"):
+        LaunchModel.from_toml("/nonexistent/launches.toml")
 
 
 def test_manifest_over_contract_and_unknown_case():
     raw = base_model(contracts={"rocket": 1}, manifest=[{"date": "2026-01-01", "vehicle": "rocket"},
                                                         {"date": "2026-02-01", "vehicle": "rocket"}])
-    model = LaunchModel.from_dict(raw)
-    with pytest.raises(ValueError, match="manifest has 2 rocket launches but the contract allows 1"):
-        model.deployment("op", "only", "2026-01-01", "2027-01-01")
-    with pytest.raises(ValueError, match="has no case 'nominl' \\(did you mean 'nominal'\\?\\)"):
+    with pytest.raises(ValueError, match="the manifest of case 'only' has 2 rocket launches"):
+        LaunchModel.from_dict(raw)  # at load, before any deployment is built
+    model = LaunchModel.from_dict(base_model())
+    with pytest.raises(ValueError, match="has no case 'nominl'; did you mean 'nominal'\\?"):
         LaunchModel.from_toml().case("kuiper", "nominl")
     with pytest.raises(ValueError, match="unknown operator 'oneweb'"):
         model.operator("oneweb")

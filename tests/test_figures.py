@@ -1,4 +1,4 @@
-"""Checks of constellations.figures: projection math, what the maps show, and the files written.
+"""Checks of constellations.plotting: projection math, what the maps show, and the files written.
 
 The results are tiny analyses (15 deg grid, 2 hours at 300 s) so the whole file runs in seconds.
 """
@@ -18,7 +18,7 @@ from matplotlib.colors import LogNorm, Normalize
 from matplotlib.figure import Figure
 
 import constellations as cs
-from constellations import figures as F
+from constellations import plotting as F
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 START = "2025-07-01T00:00:00Z"
@@ -234,7 +234,7 @@ def test_every_figure_function_returns_a_figure(results, city_results):
 
 def test_figures_do_not_load_pyplot():
     code = (
-        "import sys, constellations as cs, constellations.figures as F; "
+        "import sys, constellations as cs, constellations.plotting as F; "
         "assert 'matplotlib' not in sys.modules; "
         "ds = cs.analyze(cs.walker_delta(24, 3, 1, 550.0, 53.0), cs.global_grid(30.0), "
         "'2025-07-01', 1800.0, 300.0, progress=False); "

@@ -1,4 +1,4 @@
-"""Footprint geometry against REFERENCE.md section 5's worked values (Lang & Adams 1998)."""
+"""Footprint geometry against docs/REFERENCE.md section 5's worked values (Lang & Adams 1998)."""
 
 import numpy as np
 import pytest

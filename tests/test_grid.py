@@ -11,7 +11,8 @@ EARTH_AREA_KM2 = 4 * np.pi * EARTH_RADIUS_KM**2
 
 @pytest.mark.parametrize("spacing", [10.0, 2.5, 1.0, 0.25])
 def test_global_cell_areas_sum_to_the_earth_and_are_nearly_equal(spacing):
-    g = cs.global_grid(spacing_deg=spacing)
+    g = cs.global_grid(spacing_deg=spacing, earth="sphere")
+    assert g.earth == "sphere"
     assert g.area_km2.sum() == pytest.approx(EARTH_AREA_KM2, rel=1e-12)
     nominal = (np.radians(spacing) * EARTH_RADIUS_KM) ** 2
     # away from the polar caps, round(360 cos(lat) / spacing) cells keep every cell within 10 %

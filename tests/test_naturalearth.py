@@ -1,4 +1,4 @@
-"""Offline checks of the Natural Earth readers in constellations.naturalearth."""
+"""Offline checks of the Natural Earth readers in constellations.sources.naturalearth."""
 
 import subprocess
 import sys
@@ -7,14 +7,22 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from constellations import naturalearth as ne
+from constellations.sources import naturalearth as ne
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
-def test_data_dir_default_is_repo_data():
-    assert ne.data_dir() == REPO_ROOT / "data"
+def test_data_dir_default_is_the_package_data(monkeypatch):
+    import constellations
+
+    monkeypatch.delenv("CONSTELLATIONS_DATA", raising=False)
+    assert ne.data_dir() == Path(constellations.__file__).resolve().parent / "data"
     assert "shared" not in str(ne.data_dir())
+
+
+def test_data_dir_override_by_environment_variable(monkeypatch, tmp_path):
+    monkeypatch.setenv("CONSTELLATIONS_DATA", str(tmp_path))
+    assert ne.data_dir() == tmp_path
 
 
 def test_data_dir_missing_names_path_and_env_var(monkeypatch, tmp_path):
@@ -28,7 +36,7 @@ def test_data_dir_missing_names_path_and_env_var(monkeypatch, tmp_path):
 
 def test_import_is_light():
     code = (
-        "import sys, constellations.naturalearth as ne; "
+        "import sys, constellations.sources.naturalearth as ne; "
         "assert 'matplotlib' not in sys.modules; "
         "ne.points_in_country('Germany', 52.5, 13.4); "
         "assert 'matplotlib.path' in sys.modules; "

@@ -3,7 +3,8 @@
 import numpy as np
 import pytest
 
-from constellations.scenario import Scenario, load_scenario
+from constellations.app.runs import analyze_scenario
+from constellations.app.scenario import Scenario, load_scenario
 
 KUIPER_TLE = {"tle": "tle/kuiper_20251003_from_active.tle",
               "designators": ["2025-088", "2025-134", "2025-151"], "start": "epoch",
@@ -28,7 +29,7 @@ def test_tle_entry_runs_from_its_newest_epoch():
     scenario = _scenario(KUIPER_TLE)
     source = scenario.constellations[0].build(scenario.start)
     assert len(source) == 78  # the article's 78: launches KA-01, KA-02, KF-01
-    (ds,), _ = scenario.analyze(progress=False)
+    (ds,), _ = analyze_scenario(scenario, progress=False)
     newest = np.datetime64(source.epoch_range()[1], "s")
     assert np.datetime64(ds.attrs["start_utc"].rstrip("Z"), "s") == newest
     assert ds["time"].values[0] == newest.astype("datetime64[ns]")
@@ -40,8 +41,8 @@ def test_bad_entry_start_names_the_key():
 
 
 def test_tle_command_prints_shells_next_to_licensed(capsys):
-    from constellations.cli import main
-    from constellations.datafiles import data_dir
+    from constellations.app.cli import main
+    from constellations.sources.datafiles import data_dir
 
     path = str(data_dir() / "tle" / "kuiper_20251003_from_active.tle")
     assert main(["tle", path, "--designators", "2025-088,2025-134,2025-151"]) == 0
@@ -52,12 +53,12 @@ def test_tle_command_prints_shells_next_to_licensed(capsys):
 
 
 def test_run_dispatches_special_kinds(tmp_path, monkeypatch):
-    import constellations.race
-    from constellations.cli import main
-    from constellations.scenario import load_scenario, scenario_kind
+    import constellations.race.run as race_run
+    from constellations.app.cli import main
+    from constellations.app.scenario import load_scenario, scenario_kind
 
     calls = []
-    monkeypatch.setattr(constellations.race, "run_scenario",
+    monkeypatch.setattr(race_run, "run_scenario",
                         lambda path, out, **kw: calls.append((path.stem, out, kw)))
     assert scenario_kind("deployment_race") == "deployment_race"
     assert main(["run", "deployment_race", "--out", str(tmp_path), "--quiet"]) == 0
@@ -82,7 +83,7 @@ def test_time_series_of_results_with_different_starts_use_hours_since_start():
 
 
 def test_shipped_tle_files_are_found_from_any_folder(tmp_path, monkeypatch):
-    from constellations.tle import Catalog
+    from constellations.sources.tle import Catalog
 
     monkeypatch.chdir(tmp_path)  # not the repository root
     assert len(Catalog.from_tle("data/tle/kuiper_20251003_from_active.tle")) == 102

@@ -1,4 +1,4 @@
-"""Scenario files: parsing, validation messages, grids and constellations they build."""
+"""Coverage-scenario files: parsing, validation messages, grids and constellations they build."""
 
 import copy
 import datetime as dt
@@ -7,16 +7,20 @@ import numpy as np
 import pytest
 
 import constellations as cs
-from constellations import naturalearth
-from constellations.datafiles import data_dir
-from constellations.scenario import (
+from constellations.app.runs import analyze_scenario
+from constellations.app.scenario import (
     DEFAULT_SCENARIO,
+    KINDS,
     Scenario,
     load_scenario,
     scenario_kind,
     scenarios,
     slugify,
 )
+from constellations.sources import naturalearth
+from constellations.sources.datafiles import data_dir
+from constellations.sources.presets import constellation_from_dict
+from constellations.validation import Checker
 
 BASE = {
     "name": "unit",
@@ -182,41 +186,65 @@ def test_city_sample_follows_the_region():
     ({"step_s": 0}, "step_s", ["> 0"]),
     ({"step_s": "60"}, "step_s", ["'60'", "a string", "without quotes"]),
     ({"step_s": True}, "step_s", ["a boolean"]),
-    ({"duration_h": 0.01}, "duration_s", ["shorter than step_s"]),
-    ({"duration_s": 60}, "duration_s", ["exactly one", "both"]),
-    ({"duration_h": None}, "duration_s", ["neither"]),
+    ({"step_s": 600}, "step_s = 600", ["<= 300 s", "exactly"]),  # the engine's exact windows
+    ({"duration_h": 0.01}, "duration_h = 0.01", ["(36 s) is shorter than step_s = 120 s"]),
+    ({"duration_s": 60}, "duration_s", ["exactly one", "both given"]),
+    ({"duration_h": None}, "duration_s or duration_h is missing", ["exactly one", "duration_h = 24"]),
     ({"stepp_s": 60}, "stepp_s", ["not a known key", "did you mean 'step_s'"]),
     ({"start": "yesterday"}, "start", ["'yesterday'", "2025-07-01T00:00:00Z"]),
     ({"grid": {"spacing_deg": 15, "spacng": 1}}, "grid.spacng", ["not a known key"]),
     ({"grid": {"spacing_deg": 45}}, "grid.spacing_deg", ["<= 30", "45"]),
     ({"grid": {"spacing_deg": "2"}}, "grid.spacing_deg", ["a string"]),
-    ({"grid": {}}, "grid.spacing_deg", ["spacing_km", "required"]),
+    ({"grid": {}}, "grid.spacing_deg or grid.spacing_km is missing", ["required"]),
+    ({"grid": {"spacing_deg": 5, "spacing_km": 500}}, "grid.spacing_deg and grid.spacing_km",
+     ["both given", "exactly one"]),
+    ({"grid": {"spacing_km": "500"}}, "grid.spacing_km = '500'", ["a string", "without quotes"]),
+    ({"grid": {"cities": ["Berlin"], "spacing_deg": 5}}, "grid.spacing_deg = 5", ["city list"]),
     ({"grid": {"spacing_deg": 5, "country": "Germny"}}, "grid.country",
      ["'Germny'", "Germany"]),
     ({"grid": {"spacing_deg": 5, "lat_band": [30, -30]}}, "grid.lat_band", ["lo < hi"]),
     ({"grid": {"spacing_deg": 5, "box": [0, 10, 5]}}, "grid.box", ["4 numbers"]),
-    ({"grid": {"spacing_deg": 5, "country": "France", "lat_band": [0, 10]}}, "grid",
-     ["several regions"]),
+    ({"grid": {"spacing_deg": 5, "country": "France", "lat_band": [0, 10]}},
+     "grid.country and grid.lat_band", ["both given", "at most one"]),
     ({"grid": {"cities": ["Berlni"]}}, "grid.cities", ["'Berlni'", "Berlin"]),
     ({"constellations": []}, "constellations", ["non-empty list"]),
     ({"constellations": [{"preset": "kuipr"}]}, "constellations[0].preset",
      ["'kuipr'", "did you mean 'kuiper'", "starlink_gen1", "golden_dome"]),
     ({"constellations": [{"preset": "kuiper"}, {"preset": "starlink"}]},
      "constellations[1].preset", ["'starlink'", "kuiper_2025", "starlink_gen1"]),
-    ({"constellations": [{"preset": 3}]}, "constellations[0].preset", ["an integer"]),
+    ({"constellations": [{"preset": 3}]}, "constellations[0].preset = 3", ["an integer"]),
+    ({"constellations": [{"presett": "kuiper"}]}, "constellations[0].presett",
+     ["not a known key", "did you mean 'preset'?"]),
+    ({"constellations": [{"preset": "kuiper", "designators": ["2025-088"]}]},
+     "constellations[0].designators", ["not a known key", "Allowed here: label, min_elevation_deg, preset"]),
     ({"constellations": [{"preset": "kuiper", "min_elevation": 30}]},
      "constellations[0].min_elevation", ["not a known key", "min_elevation_deg"]),
     ({"constellations": [{"preset": "kuiper", "min_elevation_deg": 95}]},
-     "constellations[0].min_elevation_deg", ["below 90"]),
-    ({"constellations": [{"preset": "kuiper", "tle": "x.tle"}]}, "constellations[0]",
-     ["exactly one", "preset and tle"]),
-    ({"constellations": [{"label": "x"}]}, "constellations[0]", ["none of them"]),
+     "constellations[0].min_elevation_deg = 95", ["< 90"]),
+    ({"constellations": [{"preset": "kuiper", "min_elevation_deg": "30"}]},
+     "constellations[0].min_elevation_deg = '30'", ["a string", "without quotes"]),
+    ({"constellations": [{"preset": "kuiper", "tle": "x.tle"}]},
+     "constellations[0].preset and constellations[0].tle", ["both given", "exactly one"]),
+    ({"constellations": [{"label": "x"}]},
+     "constellations[0].preset or constellations[0].tle or constellations[0].shells is missing",
+     ["exactly one"]),
     ({"constellations": [{"shells": [{"altitude_km": 550, "inclination_deg": 53, "planes": 2,
                                       "sats_per_plane": 2}]}]},
      "constellations[0].name", ["missing"]),
     ({"constellations": [{"name": "x", "shells": [{"altitude_km": 550, "inclination_deg": 53,
                                                    "planes": 2}]}]},
-     "constellations[0]: shells[0]", ["sats_per_plane"]),
+     "constellations[0].shells[0].sats_per_plane is missing", ["required"]),
+    ({"constellations": [{"name": "x", "shells": [{"altitude_km": "550", "inclination_deg": 53,
+                                                   "planes": 2, "sats_per_plane": 2}]}]},
+     "constellations[0].shells[0].altitude_km = '550'", ["a string", "without quotes"]),
+    ({"constellations": [{"name": "x", "shells": [{"altitude_km": 550, "inclination_deg": 53,
+                                                   "planes": 2, "sats_per_plane": 2,
+                                                   "sats_per_plan": 3}]}]},
+     "constellations[0].shells[0].sats_per_plan", ["did you mean 'sats_per_plane'?"]),
+    ({"constellations": [{"name": "x", "shells": [{"altitude_km": 550, "inclination_deg": 53,
+                                                   "planes": 2, "sats_per_plane": 2,
+                                                   "phasing": 2}]}]},
+     "constellations[0].shells[0].phasing = 2", ["< 2"]),
     ({"constellations": [{"tle": "tle/nonexistent.tle"}]}, "constellations[0].tle",
      ["'tle/nonexistent.tle'", "not found"]),
     ({"constellations": [{"tle": "tle/starlink_20250727.tle", "altitude_km": [560]}]},
@@ -227,6 +255,11 @@ def test_city_sample_follows_the_region():
      ["'pessimistic'", "optimistic", "interior"]),
     ({"metrics": {"nfold": [1, 0]}}, "metrics.nfold[1]", ["> 0"]),
     ({"metrics": {"nfold": [1.5]}}, "metrics.nfold[0]", ["an integer"]),
+    ({"metrics": {"nfold": [2, 2]}}, "metrics.nfold = [2, 2]", ["twice"]),
+    ({"metrics": {"nfold": 2}}, "metrics.nfold = 2", ["list of numbers"]),
+    ({"kind": []}, "kind = []", ["must be one of 'coverage'"]),
+    ({"kind": "deployment_race"}, "kind = 'deployment_race'", ["must be one of 'coverage'"]),
+    ({"description": 3}, "description = 3", ["string"]),
     ({"metrics": {"percentiles": [50, 150]}}, "metrics.percentiles[1]", ["<= 100"]),
     ({"metrics": {"population_weighted": "yes"}}, "metrics.population_weighted",
      ["true or false"]),
@@ -258,7 +291,7 @@ def test_missing_scenario_lists_the_shipped_ones(tmp_path):
 def test_invalid_toml_names_the_file(tmp_path):
     path = tmp_path / "broken.toml"
     path.write_text('name = "x"\nstep_s = = 3\n')
-    with pytest.raises(ValueError, match=r"broken\.toml: not valid TOML"):
+    with pytest.raises(ValueError, match=r"broken\.toml: is not valid TOML"):
         load_scenario(path)
 
 
@@ -280,7 +313,7 @@ def test_slugify():
 def test_analyze_matches_direct_call():
     s = scenario(duration_h=1, step_s=300, figures={"cities": ["Berlin"]},
                  metrics={"city_min_population": 15_000_000, "nfold": [1, 3]})
-    results, city_results = s.analyze(progress=False)
+    results, city_results = analyze_scenario(s, progress=False)
     direct = cs.analyze(cs.preset("kuiper_2025"), cs.global_grid(spacing_deg=15.0),
                         "2025-07-01T00:00:00Z", 3600.0, 300.0, nfold=(1, 3), progress=False)
     for name in ("coverage_time_fraction", "revisit_max_s", "nfold_time_fraction",
@@ -290,3 +323,91 @@ def test_analyze_matches_direct_call():
     assert "visible_count" in cds and bool(cds["population_sample"].values[:-1].all())
     assert str(cds["name"].values[-1]) == "Berlin" and not bool(cds["population_sample"].values[-1])
     assert results[0].attrs["slug"] == "kuiper_2025" and cds.attrs["role"] == "cities"
+
+
+# --------------------------------------------------------------------------- files and presets
+
+def test_kind_must_be_a_known_name(tmp_path):
+    path = tmp_path / "k.toml"
+    for text, words in (("kind = []\n", ["kind = []", "'coverage'", "'deployment_race'"]),
+                        ('kind = "deployment_rase"\n', ["did you mean 'deployment_race'?"])):
+        path.write_text(text + 'name = "x"\n')
+        for call in (scenario_kind, load_scenario):
+            with pytest.raises(ValueError) as info:
+                call(path)
+            assert str(info.value).startswith(f"{path}: kind = "), str(info.value)
+            for word in words:
+                assert word in str(info.value), (word, str(info.value))
+    assert KINDS[0] == "coverage" and scenario_kind("tiny") == "coverage"
+
+
+def test_another_kind_is_refused_by_the_coverage_loader():
+    with pytest.raises(ValueError) as info:
+        load_scenario("deployment_race")
+    assert ": kind = 'deployment_race': this is a 'deployment_race' scenario" in str(info.value)
+
+
+def test_preset_files_are_checked_with_the_same_messages():
+    shell = {"altitude_km": 550, "inclination_deg": 53, "planes": 4, "sats_per_plane": 5}
+    cases = [
+        ({"shells": [{**shell, "altitude_km": "550"}]}, "p.toml: shells[0].altitude_km = '550': ",
+         ["a string", "without quotes"]),
+        ({"shells": [{**shell, "planes": 4.0}]}, "p.toml: shells[0].planes = 4.0: ", ["an integer"]),
+        ({"shells": [{**shell, "inclination_deg": 200}]}, "p.toml: shells[0].inclination_deg = 200: ",
+         ["<= 180"]),
+        ({"shells": [{**shell, "pattern": "delt"}]}, "p.toml: shells[0].pattern = 'delt': ",
+         ["did you mean 'delta'?"]),
+        ({"shells": [shell], "titel": "x"}, "p.toml: titel is not a known key", ["did you mean 'title'?"]),
+        ({"shells": []}, "p.toml: shells = []: ", ["non-empty list"]),
+        ({"shells": [shell], "min_elevation_deg": "25"}, "p.toml: min_elevation_deg = '25': ", ["a string"]),
+        ({"shells": [shell], "assumptions": "one"}, "p.toml: assumptions = 'one': ", ["list of strings"]),
+    ]
+    for raw, start, words in cases:
+        with pytest.raises(ValueError) as info:
+            constellation_from_dict(raw, where="p.toml")
+        message = str(info.value)
+        assert message.startswith(start), message
+        for word in words:
+            assert word in message, (word, message)
+    # the same mapping with a key prefix (an inline scenario entry) and a valid one
+    with pytest.raises(ValueError, match=r"^s\.toml: constellations\[2\]\.shells\[0\]\.planes = 0: "):
+        constellation_from_dict({"shells": [{**shell, "planes": 0}]}, where="s.toml", key="constellations[2]")
+    c = constellation_from_dict({"title": "T", "name": "n", "shells": [shell, {**shell, "phasing": 3}]})
+    assert c.name == "T" and len(c) == 2 * 4 * 5
+
+
+def test_every_shipped_preset_passes_the_checks():
+    for name in cs.presets():
+        c = cs.preset(name)
+        assert len(c) == sum(s.planes * s.sats_per_plane for s in c.shells) > 0
+
+
+def test_unknown_preset_name_suggests_the_closest():
+    with pytest.raises(ValueError) as info:
+        cs.preset("starlink_gen")
+    assert "'starlink_gen'" in str(info.value) and "did you mean 'starlink_gen1'?" in str(info.value)
+
+
+def test_misspelt_scenario_name_suggests_the_closest():
+    with pytest.raises(FileNotFoundError) as info:
+        load_scenario("tiy")
+    assert "did you mean 'tiny'?" in str(info.value)
+
+
+# --------------------------------------------------------------------------- validation helpers
+
+def test_checker_exclusive_and_converted():
+    c = Checker("f.toml")
+    assert c.exclusive({"a": 1}, ("a", "b"), "t", "a = 1") == "a"
+    assert c.exclusive({}, ("a", "b"), "t", "a = 1", required=False) is None
+    with pytest.raises(ValueError, match=r"^f\.toml: t\.a or t\.b is missing: exactly one"):
+        c.exclusive({}, ("a", "b"), "t", "a = 1")
+    with pytest.raises(ValueError, match=r"^f\.toml: t\.a and t\.b are both given: give at most one"):
+        c.exclusive({"a": 1, "b": 2}, ("a", "b"), "t", "a = 1", required=False)
+    assert c.converted("2", "n", int) == 2
+    with pytest.raises(ValueError, match=r"^f\.toml: n = 'x': invalid literal .*; write digits$"):
+        c.converted("x", "n", int, "write digits")
+    assert c.numbers([1, 2], "k", None, "[1, 2]", unique=True, integer=True, low=0) == (1, 2)
+    with pytest.raises(ValueError, match=r"^f\.toml: k = \[3, 1, 3\]: lists 3 twice"):
+        c.numbers([3, 1, 3], "k", None, "[1, 2]", unique=True)
+    assert c.numbers([3, 3], "k", 2, "[1, 2]") == (3.0, 3.0)  # repeats are fine unless unique

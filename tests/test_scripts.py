@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 SCRIPTS = Path(__file__).resolve().parent.parent / "scripts"
-FAST_SCRIPTS = ["compare_kuiper_starlink.py", "golden_dome_coverage.py", "crosscheck_j2_sgp4.py"]
+FAST_SCRIPTS = ["compare_kuiper_starlink.py", "golden_dome_coverage.py", "crosscheck_j2_sgp4.py",
+                "benchmark.py"]
 
 
 @pytest.mark.slow

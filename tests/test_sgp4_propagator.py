@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import re
 import warnings
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -19,9 +18,10 @@ from skyfield.sgp4lib import TEME_to_ITRF
 from constellations.frames import timescale
 from constellations.geometry import EARTH_RADIUS_KM
 from constellations.sgp4_propagator import SGP4Propagator, satrec_from_mean_elements
-from constellations.tle import Catalog, SGP4FailureWarning, parse_tle
+from constellations.sources.datafiles import data_dir
+from constellations.sources.tle import Catalog, SGP4FailureWarning, parse_tle
 
-TLE_DIR = Path(__file__).resolve().parents[1] / "data" / "tle"
+TLE_DIR = data_dir() / "tle"
 STARLINK_TLE = TLE_DIR / "starlink_20250727.tle"
 KUIPER_TLE = TLE_DIR / "kuiper_20251003_from_active.tle"
 

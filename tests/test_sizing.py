@@ -4,6 +4,7 @@ Windows are short (1-3 h at 60 s) to keep the file fast; the checks recompute ev
 search (passes, fails, monotone) with the in-reach counter directly.
 """
 
+import dataclasses
 import importlib.util
 import os
 from pathlib import Path
@@ -14,9 +15,8 @@ import numpy as np
 import pytest
 import xarray as xr
 
-from constellations import interceptors as itc
-from constellations.datafiles import data_dir
-from constellations.sizing import (
+from constellations import goldendome as gd
+from constellations.goldendome import (
     PatternFamily,
     compare_published,
     evaluate_member,
@@ -25,10 +25,11 @@ from constellations.sizing import (
     size_constellation,
     sizing_task,
 )
+from constellations.sources.datafiles import data_dir
 
 START = "2025-07-01T00:00:00Z"
-SITES = itc.threat_sites(["Sohae", "Semnan (Imam Khomeini)"])
-GROUND = itc.ReachModel("ground-700", "ground", ground_range_km=700.0)
+SITES = gd.threat_sites(["Sohae", "Semnan (Imam Khomeini)"])
+GROUND = gd.ReachModel("ground-700", "ground", ground_range_km=700.0)
 WINDOW = {"start": START, "duration_s": 3 * 3600.0, "step_s": 60.0}
 
 
@@ -57,10 +58,10 @@ def test_nested_members_contain_each_other():
 
 def test_more_satellites_never_reduce_the_minimum_in_reach_for_the_nested_family():
     fam = PatternFamily("nested", 400.0, 50.0)
-    reach = itc.reach_model("solid-4kms")
+    reach = gd.reach_model("solid-4kms")
     previous = None
     for j in range(40, 90, 2):  # 441 .. 2070 satellites, all counts recomputed from scratch
-        counts = itc.in_reach_counts(fam.member(j), SITES, reach, START, 3 * 3600.0, 60.0)
+        counts = gd.in_reach_counts(fam.member(j), SITES, reach, START, 3 * 3600.0, 60.0)
         if previous is not None:
             # nested: every count at every time is at least the smaller member's (hence min and shares too)
             assert np.all(counts >= previous)
@@ -71,7 +72,7 @@ def test_more_satellites_never_reduce_the_minimum_in_reach_for_the_nested_family
 def test_walker_ladder_is_not_monotone_which_is_why_the_search_verifies():
     # documented behaviour, not a wish: a larger Walker member can have a lower minimum in reach
     fam = PatternFamily("walker", 400.0, 50.0)
-    mins = [itc.in_reach_counts(fam.member(j), SITES[:1], "solid-4kms", START, 86400.0, 10.0).min()
+    mins = [gd.in_reach_counts(fam.member(j), SITES[:1], "solid-4kms", START, 86400.0, 10.0).min()
             for j in range(100, 116)]
     assert np.any(np.diff(mins) < 0)
 
@@ -103,7 +104,7 @@ def test_sizes_grow_with_salvo_and_share():
 
 
 def test_whole_earth_reach_needs_exactly_k_satellites():
-    everywhere = itc.ReachModel("all", "ground", ground_range_km=20_050.0)  # > half the circumference
+    everywhere = gd.ReachModel("all", "ground", ground_range_km=20_050.0)  # > half the circumference
     fam = PatternFamily("walker", 400.0, 50.0)
     for k in (1, 5, 10):
         res = size_constellation(k, SITES, everywhere, fam, start=START, duration_s=600.0, step_s=60.0)
@@ -125,7 +126,7 @@ def test_sizing_task_takes_plain_parameters():
     out = sizing_task(k=1, reach={"name": "g", "mode": "ground", "ground_range_km": 700.0}, altitude_km=500.0,
                       inclination_deg=45.0, sites=["Sohae", {"name": "pt", "lat_deg": 30.0, "lon_deg": 10.0}],
                       share=0.99, **WINDOW)
-    direct = size_constellation(1, [SITES[0], itc.sites_from_points([30.0], [10.0], ["pt"])[0]], GROUND,
+    direct = size_constellation(1, [SITES[0], gd.sites_from_points([30.0], [10.0], ["pt"])[0]], GROUND,
                                 PatternFamily("walker", 500.0, 45.0), share=0.99, **WINDOW)
     assert out["n_required"] == direct["n_required"] > 0
 
@@ -151,13 +152,76 @@ def test_scenario_file_loads_and_fast_mode_shrinks_it():
     path = data_dir() / "scenarios" / "golden_dome_sizing.toml"
     full = load_sizing_scenario(path)
     fast = load_sizing_scenario(path, fast=True)
-    assert full["duration_s"] == 86400.0 and full["step_s"] == 10.0 and len(full["reaches"]) == 5
-    assert fast["duration_s"] < full["duration_s"] and fast["sizing"]["ks"] == [1, 10]
-    assert [s.name for s in full["sizing"]["sites"]] == ["Sohae"]
-    with pytest.raises(ValueError, match="kind must be 'golden_dome_sizing'"):
+    assert full.duration_s == 86400.0 and full.step_s == 10.0 and len(full.reaches) == 5
+    assert fast.duration_s < full.duration_s and fast.sizing.ks == (1, 10) and len(fast.sizing.families) == 1
+    assert [s.name for s in full.sizing.sites] == ["Sohae"] and len(full.sites) == 10
+    assert full.map.reach.name == "solid-4kms" and fast.map.spacing_deg == 10.0
+    assert [len(s) for s in full.tracking.sensors] == [16000, 48]
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        full.step_s = 1.0
+    assert load_sizing_scenario("golden_dome_sizing") == full  # a shipped name finds the same file
+    with pytest.raises(ValueError, match=r"sizing scenario 'nope' not found: .*shipped: .*golden_dome"):
+        load_sizing_scenario("nope")
+    with pytest.raises(ValueError, match=r"scenario: kind = 'coverage': must be 'golden_dome_sizing'"):
         load_sizing_scenario({"kind": "coverage"})
-    with pytest.raises(ValueError, match=r"unknown top-level keys \['grid'\]"):
+    with pytest.raises(ValueError, match=r"scenario: grid is not a known key"):
         load_sizing_scenario({"kind": "golden_dome_sizing", "grid": {}})
+
+
+SHIPPED = (data_dir() / "scenarios" / "golden_dome_sizing.toml").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize(("old", "new", "key", "value", "hint"), [
+    ("share = 0.999", "sharee = 0.999", "sizing.sharee", None, "did you mean 'share'"),
+    ("k_max = 10", "k_maxx = 10", "metrics.k_maxx", None, "did you mean 'k_max'"),
+    ("sizing_families = 1", "sizing_families = 1\nzz = 1", "fast.zz", None, "is not a known key"),
+    ("duration_h = 24\n", "duration_h = 24\nzz = 1\n", "zz", None, "is not a known key"),
+    ("step_s = 10\n", 'step_s = "10"\n', "step_s", "'10'", "not a string; write it without quotes"),
+    ("k_max = 10", "k_max = 0", "metrics.k_max", "0", "must be >= 1"),
+    ("k_max = 10", "k_max = 2.5", "metrics.k_max", "2.5", "must be an integer"),
+    ("share = 0.999", "share = 1.5", "sizing.share", "1.5", "must be <= 1"),
+    ("share = 0.999", "share = 0", "sizing.share", "0", "must be > 0"),
+    ("duration_h = 24\n", "duration_h = 0\n", "duration_h", "0", "must be > 0"),
+    ("step_s = 10\n", "step_s = -10\n", "step_s", "-10", "must be > 0"),
+    ("[map]\nreach = \"solid-4kms\"\nspacing_deg = 2.0\nstep_s = 60",
+     "[map]\nreach = \"solid-4kms\"\nspacing_deg = 2.0\nstep_s = 0", "map.step_s", "0", "must be > 0"),
+    ("map_step_s = 600", "map_step_s = -1", "fast.map_step_s", "-1", "must be > 0"),
+    ("ks = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]", "ks = [0, 1]", "sizing.ks[0]", "0", "must be >= 1"),
+    ('sites = ["Sohae"]  ', 'sites = ["Sohea"]  ', "sizing.sites[0]", "'Sohea'", "did you mean 'Sohae'"),
+    ('preset = "solid-slow"', 'preset = "solid-slo"', "reach[2].preset", "'solid-slo'",
+     "did you mean 'solid-slow'"),
+    ('preset = "solid-slow"', 'preset = "solid-slow"\nboost_s = "170"', "reach[2].boost_s", "'170'",
+     "write it without quotes"),
+    ('figure_reach = "solid-4kms"', 'figure_reach = "solid-5kms"', "metrics.figure_reach", "'solid-5kms'",
+     "did you mean 'solid-4kms'"),
+    ('constellation = "golden_dome"', 'constellation = "golden_dom"', "metrics.constellation",
+     "'golden_dom'", "did you mean 'golden_dome'"),
+    ("min_sensors = 2", "min_sensors = 2\nmin_sensor = 3", "tracking.min_sensor", None, "did you mean"),
+    ("total = 48, planes = 6", "total = 48, planes = 6, plane = 6", "tracking.sensors[1].plane", None,
+     "did you mean 'planes'"),
+    ('kind = "walker", altitude_km = 400.0, inclination_deg = 45.0',
+     'kind = "walker", altitude_km = 400.0, inclination_deg = 45.0, inclination = 1',
+     "sizing.families[1].inclination",
+     None, "did you mean 'inclination_deg'"),
+])
+def test_scenario_errors_name_file_key_and_value(tmp_path, old, new, key, value, hint):
+    assert SHIPPED.count(old) == 1, old  # the edit hits exactly the line meant
+    path = tmp_path / "my_sizing.toml"
+    path.write_text(SHIPPED.replace(old, new), encoding="utf-8")
+    with pytest.raises(ValueError) as err:
+        load_sizing_scenario(path)  # loading computes nothing: every error comes before the first count
+    message = str(err.value)
+    assert message.startswith(f"{path}: {key}"), message
+    assert hint in message, message
+    if value is not None:
+        assert f"{key} = {value}:" in message, message
+
+
+def test_fast_table_is_checked_even_when_not_applied(tmp_path):
+    path = tmp_path / "s.toml"
+    path.write_text(SHIPPED.replace("sizing_ks = [1, 10]", 'sizing_ks = ["1"]'), encoding="utf-8")
+    with pytest.raises(ValueError, match=r"s\.toml: fast\.sizing_ks\[0\] = '1': must be an integer"):
+        load_sizing_scenario(path, fast=False)
 
 
 def test_tiny_scenario_runs_serially_and_writes_outputs(tmp_path):

@@ -1,18 +1,18 @@
-"""Tests of constellations.tle: TLE parsing and checks, catalog filters, shell detection.
+"""Tests of constellations.sources.tle: TLE parsing and checks, catalog filters, shell detection.
 
-Reference counts come from data/tle/README.md (computed independently from the same files).
+Reference counts come from constellations/data/tle/README.md (computed independently from the same files).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import re
-from pathlib import Path
 
 import numpy as np
 import pytest
 
-from constellations.tle import (
+from constellations.sources.datafiles import data_dir
+from constellations.sources.tle import (
     KUIPER_SHELLS,
     STARLINK_GEN1_SHELLS,
     Catalog,
@@ -22,7 +22,7 @@ from constellations.tle import (
     tle_checksum,
 )
 
-TLE_DIR = Path(__file__).resolve().parents[1] / "data" / "tle"
+TLE_DIR = data_dir() / "tle"
 STARLINK_TLE = TLE_DIR / "starlink_20250727.tle"
 KUIPER_TLE = TLE_DIR / "kuiper_20251003_from_active.tle"
 

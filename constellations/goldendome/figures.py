@@ -1,0 +1,250 @@
+"""Figures of the Golden Dome analysis: in-reach counts over time, sizing curves, the in-reach map, tracking.
+
+Each function takes results of :mod:`constellations.goldendome` and returns a
+:class:`matplotlib.figure.Figure` built without ``pyplot`` (headless-safe), in the shared look of
+:mod:`constellations.plotting.style`: the Okabe-Ito colour-blind-safe palette, a bold title that names
+the constellation and the reach assumption, axis labels with units, counts with thousands separators
+and a caption strip stating the window and the model's limits. The map is the coverage figures' Equal
+Earth map (:func:`constellations.plotting.coverage_figures.maps_into`: viridis, Natural Earth
+coastlines, graticule). Save with :func:`constellations.plotting.style.save_figure`.
+"""
+
+from __future__ import annotations
+
+from ..plotting.coverage_figures import maps_into
+from ..plotting.projection import X_MAX, Y_MAX, equal_earth
+from ..plotting.style import (
+    OKABE_ITO,
+    axis_label,
+    escape_text,
+    format_caption,
+    format_count,
+    format_duration_s,
+    new_figure,
+)
+from .published import PUBLISHED_ESTIMATES
+
+__all__ = ["in_reach_timeseries", "mean_in_reach_map", "sizing_curves", "tracking_timeseries"]
+
+MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*")
+PUBLISHED_MARKERS = ("*", "h", "X", "P", "d", "8")
+LINESTYLES = ("-", "--", ":", "-.")
+MAX_LINES = 8  # sites drawn in one time-series figure
+LINE_COLOURS = tuple(c for c in OKABE_ITO if c != "#F0E442")  # yellow is too pale for thin lines
+
+
+def _window(ds) -> str | None:
+    """``"6 h from 2025-07-01T00:00:00Z at 30 s steps"`` from a result's attributes."""
+    a = ds.attrs
+    if "start_utc" not in a:
+        return None
+    return (f"Window {format_duration_s(a['duration_s'], missing='?')} from {a['start_utc']} at "
+            f"{a['step_s']:g} s steps")
+
+
+def _caption(ds, what: str | None = None) -> str:
+    """What the figure shows, the reach assumption, the window and the model's limits."""
+    a = ds.attrs
+    return format_caption([what,
+                           f"Reach: {a['reach_description']}" if "reach_description" in a else None,
+                           _window(ds),
+                           f"Model limits: {a['model_limits']}" if "model_limits" in a else None],
+                          sep=". ") + "."
+
+
+def _name(ds) -> str:
+    """Constellation name with its size, unless the name already says it."""
+    name = str(ds.attrs.get("constellation", ""))
+    n = format_count(ds.attrs.get("satellites", 0))
+    return name if n in name else f"{name} ({n} satellites)"
+
+
+def _legend_right(ax):
+    """The legend right of the axes (inside the figure: constrained layout makes room for it)."""
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=7, frameon=False)
+
+
+def _site_names(ds, sites):
+    names = list(ds["site"].values) if sites is None else list(sites)
+    unknown = [s for s in names if s not in set(ds["site"].values)]
+    if unknown:
+        raise ValueError(f"sites {unknown} are not in the Dataset; it has {list(ds['site'].values)}")
+    return names[:MAX_LINES]
+
+
+def in_reach_timeseries(ds, *, k: int | None = None, sites=None, hours: float | None = None):
+    """Number of SBIs in reach of each site over time.
+
+    Parameters
+    ----------
+    ds : xarray.Dataset
+        From :func:`constellations.goldendome.counting.reach_metrics` (with ``in_reach``).
+    k : int, optional
+        Salvo size drawn as a dashed line.
+    sites : sequence of str, optional
+        Sites to draw (default all, at most 8).
+    hours : float, optional
+        Show only the first ``hours`` of the window (default all).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    if "in_reach" not in ds:
+        raise ValueError("the Dataset has no 'in_reach' series; call reach_metrics(..., keep_counts=True)")
+    names = _site_names(ds, sites)
+    t_h = ds["time_s"].values / 3600.0
+    keep = slice(None) if hours is None else t_h <= hours
+    title = f"SBIs in reach over time: {_name(ds)}\nreach assumption '{ds.attrs.get('reach_name', '')}'"
+    fig, main = new_figure(9.0, 4.2, caption=_caption(ds, "Each line: SBIs that could reach a missile "
+                                                          "launched from the site at that moment"),
+                           title=title)
+    ax = main.subplots()
+    for i, name in enumerate(names):
+        mean = float(ds["in_reach_mean"].sel(site=name))
+        low = int(ds["in_reach_min"].sel(site=name))
+        ax.step(t_h[keep], ds["in_reach"].sel(site=name).values[keep], where="post", lw=0.9,
+                color=LINE_COLOURS[i % len(LINE_COLOURS)],
+                label=escape_text(f"{name} (mean {mean:.1f}, min {format_count(low)})"))
+    if k is not None:
+        ax.axhline(k, color="0.2", ls="--", lw=1.0, label=f"salvo k = {k}")
+    ax.set_xlabel(axis_label("time from start (UTC)", "h"))
+    ax.set_ylabel(axis_label("SBIs in reach"))
+    ax.set_ylim(bottom=0)
+    ax.grid(alpha=0.3)
+    _legend_right(ax)
+    return fig
+
+
+def sizing_curves(sizing, published=None, *, title: str | None = None):
+    """Constellation size needed vs salvo size k, per reach assumption and family, with published sizes.
+
+    Parameters
+    ----------
+    sizing : xarray.Dataset
+        From :func:`constellations.goldendome.sizing.sizing_sweep`.
+    published : sequence of dict, optional
+        Default :data:`constellations.goldendome.published.PUBLISHED_ESTIMATES`.
+    title : str, optional
+        Figure title.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    from matplotlib.ticker import FuncFormatter
+
+    published = PUBLISHED_ESTIMATES if published is None else published
+    df = sizing.to_dataframe().reset_index()
+    df = df[df["n_required"] > 0]
+    a = sizing.attrs
+    caption = (f"Smallest pattern-family member with at least k SBIs in reach of every site "
+               f"({a.get('sites', '')}) "
+               f"for {100 * a.get('share', float('nan')):g} % of "
+               f"{format_duration_s(a.get('duration_s', float('nan')), missing='?')} at "
+               f"{a.get('step_s', 0):g} s steps. Walker sizes are verified against the next larger ladder "
+               "members (non-monotone patterns). Published sizes rest on assumptions not public in full; "
+               "markers show them at the salvo size they were quoted for (open: 'over' or 'tens of "
+               "thousands'). Model limits: engagement point above the launch site, straight-line flyout, "
+               "one SBI per missile, no failures.")
+    title = title or "Space-based interceptors needed vs salvo size, by reach assumption"
+    fig, main = new_figure(9.0, 4.8, caption=caption, title=title)
+    ax = main.subplots()
+    reaches = list(dict.fromkeys(df["reach"]))  # colour and marker: reach assumption
+    families = list(dict.fromkeys(zip(df["family"], df["altitude_km"], df["inclination_deg"], strict=True)))
+    for (reach, fam, alt, inc), g in df.groupby(["reach", "family", "altitude_km", "inclination_deg"],
+                                                sort=False):  # one line per (reach, family)
+        g = g.sort_values("k")
+        i, j = reaches.index(reach), families.index((fam, alt, inc))  # line style: pattern family
+        ax.plot(g["k"], g["n_required"], marker=MARKERS[i % len(MARKERS)], ms=4, lw=1.2,
+                ls=LINESTYLES[j % len(LINESTYLES)], color=LINE_COLOURS[i % len(LINE_COLOURS)],
+                label=escape_text(f"{reach} | {fam} {alt:g} km / {inc:g} deg"))
+    for j, est in enumerate(published):
+        filled = est["n_low"] == est["n_high"]
+        ax.scatter([est["k"]], [est["n_sat"]], s=70, marker=PUBLISHED_MARKERS[j % len(PUBLISHED_MARKERS)],
+                   facecolors="0.15" if filled else "none", edgecolors="0.15", linewidths=1.2, zorder=5,
+                   label=escape_text(f"{est['estimate']}: {format_count(est['n_sat'])}"
+                                     f"{'' if filled else '+'} (k = {est['k']})"))
+    ax.set_yscale("log")
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: format_count(v)))
+    ax.set_xlabel(axis_label("salvo size k (ICBMs from one site at once = SBIs needed in reach)"))
+    ax.set_ylabel(axis_label("satellites needed"))
+    ax.set_xticks(sorted(set(df["k"].astype(int))) or [1])
+    ax.grid(alpha=0.3, which="both")
+    _legend_right(ax)
+    return fig
+
+
+def mean_in_reach_map(map_ds, *, sites=None, variable: str = "in_reach_mean", title: str | None = None):
+    """Equal Earth world map of the mean (or minimum) number of SBIs in reach: where the layer is thin.
+
+    Parameters
+    ----------
+    map_ds : xarray.Dataset
+        From :func:`constellations.goldendome.counting.mean_in_reach_map`.
+    sites : list of ThreatSite, optional
+        Launch sites to mark.
+    variable : {"in_reach_mean", "in_reach_min"}
+    title : str, optional
+        Figure title.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        One map panel with a horizontal colour bar (counts) under it.
+    """
+    if variable not in ("in_reach_mean", "in_reach_min") or variable not in map_ds:
+        raise ValueError(f"variable must be one of 'in_reach_mean', 'in_reach_min', got {variable!r}")
+    what = "Mean" if variable == "in_reach_mean" else "Minimum"
+    title = title or (f"{what} SBIs in reach: {_name(map_ds)}\n"
+                      f"reach assumption '{map_ds.attrs.get('reach_name', '')}'")
+    caption = _caption(map_ds, format_caption({"Grid": map_ds.attrs.get("grid"),
+                                               "": "zero where no satellite can reach (beyond the "
+                                                   "inclination + reach)"}))
+    width = 9.0  # as the other Golden Dome figures: room for the caption and a two-line title
+    fig, main = new_figure(width, width * Y_MAX / X_MAX + 1.35, caption=caption, title=title)
+    axes, _ = maps_into(main, [map_ds], variable, log=False, vmin=0.0, vmax=None, ncols=1,
+                        panel_titles=False, label=axis_label(f"{what.lower()} SBIs in reach"))
+    if sites:
+        x, y = equal_earth([s.lon_deg for s in sites], [s.lat_deg for s in sites])
+        axes[0].scatter(x, y, marker="^", s=28, facecolor=OKABE_ITO[1], edgecolor="black", lw=0.6, zorder=7,
+                        label="launch sites")
+        axes[0].legend(loc="lower left", fontsize=7, framealpha=0.8)
+    return fig
+
+
+def tracking_timeseries(ds, *, sites=None):
+    """Sensor satellites seeing each launch area over time, with the stereo threshold.
+
+    Parameters
+    ----------
+    ds : xarray.Dataset
+        From :func:`constellations.goldendome.counting.tracking_metrics`.
+    sites : sequence of str, optional
+        Sites to draw (default all, at most 8).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    names = _site_names(ds, sites)
+    m = int(ds.attrs.get("min_sensors", 2))
+    caption = format_caption([f"A sensor sees a site above {ds.attrs.get('min_elevation_deg')} deg elevation",
+                              f"longest stretch with fewer than {m} in view per site in the legend",
+                              _window(ds)], sep=". ") + "."
+    fig, main = new_figure(9.0, 4.2, caption=caption, title=f"Tracking layer over launch areas: {_name(ds)}")
+    ax = main.subplots()
+    t_h = ds["time_s"].values / 3600.0
+    for i, name in enumerate(names):
+        longest = float(ds["longest_below_min_s"].sel(site=name))
+        ax.step(t_h, ds["sensors_in_view"].sel(site=name).values, where="post", lw=0.9,
+                color=LINE_COLOURS[i % len(LINE_COLOURS)],
+                label=escape_text(f"{name}: longest < {m} {format_duration_s(longest, missing='n/a')}"))
+    ax.axhline(m, color="0.2", ls="--", lw=1.0, label=f"stereo: {m} sensors")
+    ax.set_xlabel(axis_label("time from start (UTC)", "h"))
+    ax.set_ylabel(axis_label("sensor satellites in view"))
+    ax.set_ylim(bottom=0)
+    ax.grid(alpha=0.3)
+    _legend_right(ax)
+    return fig
+
