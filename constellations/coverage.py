@@ -19,19 +19,23 @@ Two criteria share this machinery; only the half-width ``D`` differs:
   ellipsoid's normals all pass through the point ``Q = (0, 0, -e2 N sin phi)`` of the axis at
   distance ``N`` (the prime-vertical radius) from the ring, so the ring's observers see the sky
   exactly as observers on the sphere of centre ``Q`` and radius ``N`` would: with ``t = z_s + e2 N
-  sin phi`` and ``rho = r cos lat_s`` (the satellite's height above the equator plane and distance
-  from the axis),
+  sin phi`` and ``rho = r cos lat_s`` (the satellite's height above ``Q`` and distance from the axis),
 
   ``cos D = (N cos^2 eps - t sin phi + sin eps sqrt(t^2 + rho^2 - N^2 cos^2 eps)) / (rho cos phi)``,
 
-  the larger root of the quadratic of docs EXACT.md. A nadir cone of half-angle ``eta`` (angle at
-  the satellite between the geocentric nadir and the observer) holds where the slant range ``v``
-  is at most ``v_1 = M / (T + sqrt(T^2 - M))``, ``M = r^2 - |p|^2``, ``T = r cos eta`` (the cosine
-  of the nadir angle is ``(v + M / v) / (2 r)``, decreasing in ``v`` up to the limb), and ``v^2 =
-  C - 2 rho N cos phi cos(dL)`` turns that into a second bound on ``cos(dL)``; the larger one wins.
-  Approximation: observers between the geocentric and the geodetic horizon (only when
-  ``eps < 0.1924 deg``) that a cone reaching within that angle of the limb would also see are
-  not counted.
+  the larger root of the quadratic in ``c = cos(L - L_s)`` that squaring ``(s - p).n >= sin(eps)
+  |s - p|`` gives (the elevation grows with ``c``, so the visible set is ``c >= c*``). Rings are
+  searched from the satellite's latitude minus :func:`constellations.earth.reach_rad`, a rigorous
+  bound (spherical central angle for the polar radius at ``eps - 0.1924 deg``, plus 0.1924 deg, the
+  largest angle between the geodetic and the geocentric vertical). A nadir cone of half-angle
+  ``eta`` (angle at the satellite between the geocentric nadir and the observer) holds where the
+  slant range ``v`` is at most ``v_1 = M / (T + sqrt(T^2 - M))``, ``M = r^2 - |p|^2``, ``T = r cos
+  eta`` (the cosine of the nadir angle is ``(v + M / v) / (2 r)``, decreasing in ``v`` up to the
+  limb, where ``v^2 = M``), and ``v^2 = C - 2 rho N cos phi cos(dL)`` turns that into a second bound
+  on ``cos(dL)``; the larger one wins. Approximation: beyond the limb the nadir angle falls again, so
+  with ``eps < 0.1924 deg`` and a cone reaching within that angle of the limb, a ring can also have
+  an outer sliver of observers below their geocentric (but above their geodetic) horizon inside the
+  cone; those are not counted (tests/test_wgs84.py measures it).
 
 :meth:`PointKernel.count_elevation` tests the same WGS84 criteria from vectors, point by point.
 """
@@ -40,6 +44,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import kernels
 from .earth import (
     WGS84_A_KM,
     WGS84_E2,
@@ -236,12 +241,17 @@ class RingKernel:
                        np.broadcast_to(np.where(cone, np.cos(eta_c), np.nan), lat_rad.shape)]
         return self._run(lat_rad, lon_rad, reach, params, self._cos_half_wgs84, out)
 
-    def _run(self, lat_rad, lon_rad, reach, params, cos_half, out):
+    def _run(self, lat_rad, lon_rad, reach, params, cos_half, out, backend=None):
         """Count in time chunks that keep the slot arrays near :data:`SLOT_BUDGET` entries.
 
         ``reach`` (n_time, n_sat) bounds the latitude distance from a satellite to the rings that can
         see it (negative: none); ``params`` are (n_time, n_sat) arrays passed, culled, to ``cos_half``.
+        ``backend`` (default :func:`constellations.kernels.backend`): ``"numba"`` counts the same in
+        :func:`constellations.coverage_compiled.count_rings`; this NumPy code is the reference.
         """
+        if (backend or kernels.backend()) == "numba":
+            return kernels.compiled().count_rings(self, lat_rad, lon_rad, reach, params, out,
+                                                  wgs84=cos_half == self._cos_half_wgs84)
         n_time, n_sat = lat_rad.shape
         if out is None:
             out = np.empty((n_time, len(self.fold1)), dtype=np.int32)
@@ -551,6 +561,8 @@ class PointKernel:
 
     def count(self, lat_rad, lon_rad, lam_rad, out=None) -> np.ndarray:
         """Same contract as :meth:`RingKernel.count`."""
+        if kernels.backend() == "numba":
+            return kernels.compiled().count_points(self, lat_rad, lon_rad, lam_rad, out)
         n_time, n_sat = lat_rad.shape
         lam = np.broadcast_to(lam_rad, lat_rad.shape)
         cos_lam = np.where(lam >= 0.0, np.cos(lam), 2.0).ravel()  # negative radius: never visible
@@ -593,6 +605,9 @@ class PointKernel:
         radius, eps, eta = _elevation_inputs(lat_rad, radius_km, min_elevation_rad, max_nadir_rad)
         if check_earth(earth) == "sphere":
             return self.count(lat_rad, lon_rad, _sphere_footprint_rad(radius, eps, eta), out=out)
+        if kernels.backend() == "numba":
+            return kernels.compiled().count_points_elevation(
+                self, lat_rad, lon_rad, radius, eps, eta, _reach(lon_rad, radius, eps, eta), out)
         n_time, n_sat = lat_rad.shape
         if out is None:
             out = np.empty((n_time, self.unit.shape[1]), dtype=np.int32)

@@ -19,6 +19,7 @@ __all__ = [
     "WGS84_AREA_KM2",
     "WGS84_A_KM",
     "WGS84_B_KM",
+    "WGS84_E",
     "WGS84_E2",
     "WGS84_F",
     "check_earth",

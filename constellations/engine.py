@@ -4,7 +4,9 @@
 duration), counts with the ring scanline on ring grids and the direct test on point lists
 (:mod:`constellations.coverage`), runs the counting on worker threads while the main thread
 accumulates statistics in time order (:mod:`constellations.metrics`), and returns an
-``xarray.Dataset`` (:mod:`constellations.result`).
+``xarray.Dataset`` (:mod:`constellations.result`). By default the same workers also find the exact
+access windows of every cell (:mod:`constellations.windows`), from which the access and gap
+statistics are computed in continuous time; the per-step series stay sampled.
 """
 
 from __future__ import annotations
@@ -20,10 +22,10 @@ from functools import lru_cache
 import numpy as np
 
 from .coverage import PointKernel, RingKernel
+from .earth import check_earth
 from .frames import parse_utc
 from .geometry import EARTH_RADIUS_KM, central_angle_rad
 from .grid import Grid
-from .earth import check_earth
 from .metrics import BOUNDARIES, CoverageAccumulator, WindowAccumulator
 from .windows import WindowFinder, check_exact_step
 
@@ -52,7 +54,7 @@ def analyze(constellation, grid: Grid, start, duration_s: float, step_s: float,
             nfold=(1, 2, 3, 4), percentiles=(50, 90, 95, 99), max_nadir_deg: float | None = None,
             threads: int | None = None, keep_counts: bool | None = None,
             progress: bool | None = None, scenario: dict | None = None, exact: bool = True,
-            resolution_s: float = 1.0, earth: str = "wgs84"):
+            resolution_s: float = 1.0, earth: str | None = None):
     """Coverage and revisit of a constellation over a grid.
 
     Parameters
@@ -99,9 +101,10 @@ def analyze(constellation, grid: Grid, start, duration_s: float, step_s: float,
     resolution_s : float
         Exact mode: time resolution of access and gap ends, s (default 1). Gaps shorter than it
         are merged, accesses shorter than it dropped.
-    earth : {"wgs84", "sphere"}
-        Exact mode: observers on the WGS84 ellipsoid with geodetic elevations (default), or on the
-        sphere of radius 6,378.137 km. Sampled mode always uses the sphere.
+    earth : {"wgs84", "sphere"}, optional
+        Exact mode: observers on the WGS84 ellipsoid with geodetic elevations, or on the sphere of
+        radius 6,378.137 km; default: the grid's Earth model (``grid.earth``, ``"wgs84"`` unless the
+        grid was built with ``earth="sphere"``). Sampled mode always counts on the sphere.
 
     Returns
     -------
@@ -164,7 +167,7 @@ def analyze(constellation, grid: Grid, start, duration_s: float, step_s: float,
     if exact:
         resolution_s = _check_number("resolution_s", resolution_s, 0.0,
                                      fix="give the time resolution in seconds, e.g. 1")
-        check_earth(earth)
+        earth = check_earth(grid.earth if earth is None else earth)
         finder = WindowFinder(grid, n_steps, step_s, elevation, nadir, earth=earth,
                               resolution_s=resolution_s)
         windows = WindowAccumulator(len(grid), n_steps * step_s, resolution_s)

@@ -11,14 +11,17 @@ from __future__ import annotations
 
 import html
 import os
+import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from urllib.parse import quote
 
 import numpy as np
 
 from .atomic import atomic_write_text
 
-__all__ = ["INDEX_FILES", "LIMITS", "dataframe_rows", "markdown_table", "remove_index", "write_index"]
+__all__ = ["INDEX_FILES", "LIMITS", "dataframe_rows", "escape_markdown", "markdown_table", "remove_index",
+           "write_index"]
 
 INDEX_FILES = ("index.md", "index.html")
 
@@ -40,6 +43,39 @@ def remove_index(out_dir) -> None:
     """
     for name in INDEX_FILES:
         (Path(out_dir) / name).unlink(missing_ok=True)
+
+
+_MD_INLINE = re.compile(r"[\\`*\[\]|~]|(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])")
+_MD_LINE_START = re.compile(r"^(\s*)([#>+=-]|\d+[.)])")
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+
+
+def escape_markdown(text, *, multiline: bool = False, line_start: bool = True) -> str:
+    """A user string as literal Markdown text: no HTML, headings, links, emphasis or table breaks.
+
+    ``<`` and ``>`` become entities (no raw HTML such as ``<script>``), Markdown punctuation
+    (backslash, backtick, ``*``, ``_`` at word edges, ``[``, ``]``, ``|``, ``~``) is backslash-escaped,
+    and a line that would open a block (``#``, ``>``, ``-``, ``+``, ``=``, ``1.``) gets its marker
+    escaped (not with ``line_start=False``: table cells, text after other text). Newlines become
+    spaces unless ``multiline``; other control characters are dropped.
+
+    Examples
+    --------
+    >>> print(escape_markdown("# Plan [A](http://x) <script>|"))
+    \\# Plan \\[A\\](http://x) &lt;script&gt;\\|
+    >>> escape_markdown("snake_case stays")
+    'snake_case stays'
+    """
+    text = _CONTROL.sub("", str(text).replace("\r\n", "\n").replace("\r", "\n").replace("\t", " "))
+    lines = text.split("\n") if multiline else [text.replace("\n", " ")]
+    out = []
+    for line in lines:
+        line = _MD_INLINE.sub(lambda m: "\\" + m.group(0), line)
+        line = line.replace("<", "&lt;").replace(">", "&gt;")
+        if line_start:
+            line = _MD_LINE_START.sub(lambda m: m.group(1) + "\\" + m.group(2), line, count=1)
+        out.append(line)
+    return "\n".join(out)
 
 
 def dataframe_rows(df) -> list[list[str]]:
@@ -70,7 +106,7 @@ def markdown_table(rows: Sequence[Sequence[str]]) -> str:
     | a\\|b | 3 |
     """
     def esc(s):
-        return s.replace("|", "\\|")
+        return escape_markdown(s, line_start=False)
 
     lines = ["| " + " | ".join(esc(c) for c in rows[0]) + " |",
              "|" + "|".join("---" if i == 0 else "--:" for i in range(len(rows[0]))) + "|"]
@@ -78,15 +114,16 @@ def markdown_table(rows: Sequence[Sequence[str]]) -> str:
     return "\n".join(lines)
 
 
-def _figure_entries(figures: Mapping, out_dir: Path, captions: Mapping[str, str]):
-    """(name, caption, shown file, [other files]) with paths relative to out_dir."""
+def _figure_entries(figures: Mapping, out_dir: Path, captions: Mapping[str, str], titles: Mapping[str, str]):
+    """(heading, caption, shown file, [other files]) with paths relative to out_dir."""
     entries = []
     for name, paths in figures.items():
         rel = [os.path.relpath(p, out_dir) for p in paths]
         if not rel:
             continue
         shown = next((p for p in rel if p.endswith((".png", ".svg"))), None)
-        entries.append((name, captions.get(name, name.replace("_", " ")), shown,
+        words = name.replace("_", " ")
+        entries.append((titles.get(name, words[:1].upper() + words[1:]), captions.get(name, ""), shown,
                         [p for p in rel if p != shown]))
     return entries
 
@@ -94,8 +131,13 @@ def _figure_entries(figures: Mapping, out_dir: Path, captions: Mapping[str, str]
 def write_index(out_dir, *, title: str, description: str, caption: str, figures: Mapping,
                 tables: Sequence[tuple[str, Sequence[Sequence[str]]]] = (), data_files: Sequence = (),
                 parameters: Sequence[tuple[str, str]] = (), note: str = "", limits: str = LIMITS,
-                captions: Mapping[str, str] | None = None) -> list[Path]:
-    """Write ``index.md`` and ``index.html`` showing the tables and every figure.
+                captions: Mapping[str, str] | None = None, titles: Mapping[str, str] | None = None,
+                answer_heading: str = "The answer") -> list[Path]:
+    """Write ``index.md`` and ``index.html``: the answer tables first, then every figure, then how.
+
+    The page reads top down as a reader needs it: the title and what was compared, the answer
+    tables (with their note), each figure under a heading with its one-line explanation, then the
+    parameters, the files and the model's limits.
 
     Parameters
     ----------
@@ -114,7 +156,11 @@ def write_index(out_dir, *, title: str, description: str, caption: str, figures:
     note, limits : str
         Text under the tables; the model-limits section.
     captions : mapping of str to str, optional
-        Caption per figure name (default: the name in words).
+        One-line explanation per figure name: what the figure answers (default: none).
+    titles : mapping of str to str, optional
+        Heading per figure name (default: the name in words, capitalized).
+    answer_heading : str
+        Heading of the tables section.
 
     Returns
     -------
@@ -122,29 +168,32 @@ def write_index(out_dir, *, title: str, description: str, caption: str, figures:
         ``[index.md, index.html]``.
     """
     out_dir = Path(out_dir)
-    entries = _figure_entries(figures, out_dir, captions or {})
+    entries = _figure_entries(figures, out_dir, captions or {}, titles or {})
     files = [os.path.relpath(p, out_dir) for p in data_files]
 
-    md = [f"# {title}", ""]
+    m = escape_markdown  # every user string (names, labels, descriptions) is shown literally
+    md = [f"# {m(title, line_start=False)}", ""]
     if description:
-        md += [description, ""]
-    md += [f"*{caption}*", ""]
-    md += [f"- **{k}**: {v}" for k, v in parameters]
-    md += ["", "## Summary", ""]
+        md += [m(description, multiline=True), ""]
+    if tables:
+        md += [f"## {m(answer_heading, line_start=False)}", ""]
     for lead, rows in tables:
-        md += ([lead, ""] if lead else []) + [markdown_table(rows), ""]
-    md += [note, ""] if note else []
+        md += ([m(lead), ""] if lead else []) + [markdown_table(rows), ""]
+    md += [m(note, multiline=True), ""] if note else []
     if entries:
         md += ["## Figures", ""]
-        for name, cap, shown, others in entries:
-            md += [f"### {name.replace('_', ' ').capitalize()}", "", cap, ""]
+        for heading, cap, shown, others in entries:
+            md += [f"### {m(heading, line_start=False)}", ""] + ([m(cap), ""] if cap else [])
             if shown:
-                md += [f"![{cap}]({shown})", ""]
+                md += [f"![{m(cap or heading, line_start=False)}]({quote(shown)})", ""]
             if others:
-                md += ["Also: " + ", ".join(f"[{Path(o).suffix[1:]}]({o})" for o in others), ""]
+                md += ["Also: " + ", ".join(f"[{m(Path(o).suffix[1:])}]({quote(o)})" for o in others), ""]
+    md += ["## How this was computed", "", f"*{m(caption, line_start=False)}*", ""]
+    md += [f"- **{m(k, line_start=False)}**: {m(v, line_start=False)}" for k, v in parameters]
+    md += [""] if parameters else []
     if files:
-        md += ["## Files", ""] + [f"- [{f}]({f})" for f in files] + [""]
-    md += ["## Model limits", "", limits, ""]
+        md += ["## Files", ""] + [f"- [{m(f, line_start=False)}]({quote(f)})" for f in files] + [""]
+    md += ["## Model limits", "", m(limits, multiline=True), ""]
 
     e = html.escape
 
@@ -163,21 +212,22 @@ def write_index(out_dir, *, title: str, description: str, caption: str, figures:
          f"<h1>{e(title)}</h1>"]
     if description:
         h.append(f"<p>{e(description)}</p>")
-    h.append(f'<p class="caption">{e(caption)}</p>')
-    if parameters:
-        h.append("<ul>" + "".join(f"<li><b>{e(k)}</b>: {e(v)}</li>" for k, v in parameters) + "</ul>")
-    h.append("<h2>Summary</h2>")
+    if tables:
+        h.append(f"<h2>{e(answer_heading)}</h2>")
     for lead, rows in tables:
         h += ([f"<p>{e(lead)}</p>"] if lead else []) + [html_table(rows)]
     h += [f"<p>{e(note)}</p>"] if note else []
     if entries:
         h.append("<h2>Figures</h2>")
-        for name, cap, shown, others in entries:
-            h.append(f'<figure id="{e(name)}"><h3>{e(name.replace("_", " ").capitalize())}</h3>')
+        for heading, cap, shown, others in entries:
+            h.append(f"<figure><h3>{e(heading)}</h3>")
             if shown:
-                h.append(f'<img src="{e(shown)}" alt="{e(cap)}">')
+                h.append(f'<img src="{e(shown)}" alt="{e(cap or heading)}">')
             links = " ".join(f'<a href="{e(o)}">{e(Path(o).suffix[1:])}</a>' for o in others)
             h.append(f"<figcaption>{e(cap)} {links}</figcaption></figure>")
+    h += ["<h2>How this was computed</h2>", f'<p class="caption">{e(caption)}</p>']
+    if parameters:
+        h.append("<ul>" + "".join(f"<li><b>{e(k)}</b>: {e(v)}</li>" for k, v in parameters) + "</ul>")
     if files:
         h.append("<h2>Files</h2><ul>" + "".join(f'<li><a href="{e(f)}">{e(f)}</a></li>' for f in files)
                  + "</ul>")

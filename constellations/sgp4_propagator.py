@@ -10,11 +10,18 @@ Shapes follow the package convention: positions are ``(n_time, n_sat, 3)`` in km
 (python-sgp4 itself returns ``(n_sat, n_time, 3)``; the transpose happens here.)
 
 Failures are data, not exceptions, as in python-sgp4: a satellite whose SGP4 evaluation fails (error
-codes in :data:`sgp4.api.SGP4_ERRORS`, e.g. 6 "decayed") gets NaN positions at the failing times and
-an entry in :attr:`SGP4Propagator.failed`. A satellite that already fails at the start time is
+codes in :data:`sgp4.api.SGP4_ERRORS`, e.g. 6 "decayed") or whose state is not physical (distance
+from the Earth's centre outside 6,378 km + :data:`PHYSICAL_ALTITUDE_KM`: a diverged solution, which
+SGP4 can return without an error code, at altitudes up to 1e12 km) gets NaN positions at those times
+and an entry in :attr:`SGP4Propagator.failed`. A satellite that already fails at the start time is
 *excluded*: NaN at every time. NaN positions are never visible to a coverage test
-(``elevation >= min`` is False for NaN), so excluded satellites drop out of the statistics without
-changing the shape contract ``n_sat == len(source)``.
+(``elevation >= min`` is False for NaN), so these satellites drop out of the statistics without
+changing the shape contract ``n_sat == len(source)``; :meth:`SGP4Propagator.excluded_count` says how
+many satellites were dropped at one step or more.
+
+Element sets are trusted only near their epochs: with ``max_epoch_age_days``, a request for a time
+further than that from any satellite's epoch raises a ValueError (see
+:data:`constellations.sources.tle.DEFAULT_MAX_EPOCH_AGE_DAYS` for the reasons and the default).
 
 This module also builds synthetic circular-orbit satellites from mean elements
 (:func:`satrec_from_mean_elements`) so that Walker shells can be propagated with SGP4 and compared
@@ -33,6 +40,7 @@ from .frames import gmst_rad, parse_utc, teme_to_ecef
 from .geometry import EARTH_RADIUS_KM, MU_KM3_S2
 
 __all__ = [
+    "NON_PHYSICAL_CODE",
     "PHYSICAL_ALTITUDE_KM",
     "SGP4Failure",
     "SGP4Propagator",
@@ -45,6 +53,48 @@ _JD_1949_12_31 = 2433281.5  # Julian date of the sgp4init epoch origin, 1949 Dec
 
 
 PHYSICAL_ALTITUDE_KM = (100.0, 50_000.0)  # km: states outside are diverged SGP4 solutions, never visible
+NON_PHYSICAL_CODE = -1  # SGP4Failure.code of a state outside PHYSICAL_ALTITUDE_KM (no SGP4 error code)
+_NON_PHYSICAL_MESSAGE = "state not physical: altitude outside 100 - 50,000 km (diverged SGP4 solution)"
+
+
+def epoch_window_error(label: str, epoch_min, epoch_max, window_start, window_end, n_beyond: int,
+                       n_sat: int, max_epoch_age_days: float, examples=()) -> ValueError:
+    """The one message for an analysis window too far from a catalog's TLE epochs.
+
+    Parameters
+    ----------
+    label : str
+        The catalog's name.
+    epoch_min, epoch_max, window_start, window_end : numpy.datetime64
+        Oldest and newest epoch, and the requested times (UTC).
+    n_beyond, n_sat : int
+        Satellites whose epoch is further than the limit from the window, and all satellites.
+    max_epoch_age_days : float
+        The limit, days.
+    examples : sequence of (str, numpy.datetime64)
+        A few of the satellites beyond the limit, with their epochs (named when at most 3 are).
+
+    Returns
+    -------
+    ValueError
+    """
+    def utc(t):
+        return str(np.datetime64(t, "m")).replace("T", " ") + " UTC"
+
+    window = utc(window_start) if window_start == window_end else \
+        f"{utc(window_start)} .. {utc(window_end)}"
+    named = ""
+    if 0 < len(examples) <= 3:
+        named = "; beyond it: " + ", ".join(f"{str(name)[:24]} ({utc(epoch)})" for name, epoch in examples)
+    return ValueError(
+        f"catalog {label!r}: the analysis window {window} reaches more than "
+        f"{max_epoch_age_days:g} days from the TLE epochs of {n_beyond:,} of its {n_sat:,} satellites "
+        f"(epochs {utc(epoch_min)} .. {utc(epoch_max)}{named}); SGP4 errors grow by ~1-3 km per day "
+        "and orbit raising changes a fleet within weeks, so the result would not describe the fleet. "
+        "Analyse near the epochs (start = \"epoch\" in a scenario's TLE entry), use element sets of "
+        "the analysed date, or set max_epoch_age_days (a scenario's TLE entry: element sets further "
+        "than that from the window are dropped; API: catalog.with_max_epoch_age(days)) to accept it"
+    )
 
 
 class SGP4Failure(NamedTuple):
@@ -57,7 +107,8 @@ class SGP4Failure(NamedTuple):
     name : str
         Satellite name (or catalog number).
     code : int
-        SGP4 error code, a key of :data:`sgp4.api.SGP4_ERRORS`.
+        SGP4 error code, a key of :data:`sgp4.api.SGP4_ERRORS`, or :data:`NON_PHYSICAL_CODE` (-1) for
+        a state outside :data:`PHYSICAL_ALTITUDE_KM` that SGP4 returned without an error.
     message : str
         The SGP4 error message for ``code``.
     t_s : float
@@ -82,6 +133,11 @@ class SGP4Propagator:
         UTC start of the analysis; the ``t_s`` offsets are counted from here.
     names : sequence of str, optional
         Satellite names, used in :attr:`failed` and :meth:`failure_report`.
+    max_epoch_age_days : float, optional
+        Refuse (ValueError) any request for a time further than this many days from a satellite's
+        epoch; default no limit. :meth:`constellations.Catalog.propagator` passes the catalog's.
+    label : str
+        The catalog's name, for that message.
 
     Attributes
     ----------
@@ -117,7 +173,7 @@ class SGP4Propagator:
 
     fixed_footprints = False  # altitudes change along the orbit: footprints are recomputed per step
 
-    def __init__(self, satrecs, start, *, names=None):
+    def __init__(self, satrecs, start, *, names=None, max_epoch_age_days=None, label="satellites"):
         satrecs = tuple(satrecs)
         if not satrecs:
             raise ValueError(
@@ -149,6 +205,12 @@ class SGP4Propagator:
         )
         self._failures: dict[int, SGP4Failure] = {}
         self._lock = threading.Lock()  # the engine may call from several threads
+        self._dropped = np.zeros(self.n_sat, dtype=bool)  # failed or not physical at a step so far
+        self.label = str(label)
+        self.max_epoch_age_days = None if max_epoch_age_days is None else float(max_epoch_age_days)
+        epoch_jd = np.array([(sat.jdsatepoch, sat.jdsatepochF) for sat in satrecs], dtype=float)
+        # epoch of each satellite as an offset from start, s (whole and fraction days kept apart)
+        self._epoch_s = ((epoch_jd[:, 0] - self._jd0) + (epoch_jd[:, 1] - self._fr0)) * _DAY_S
         self.excluded = np.empty(0, dtype=int)
         errors, _ = self._teme_km(np.zeros(1))
         self.excluded = np.flatnonzero(errors[0])
@@ -163,6 +225,39 @@ class SGP4Propagator:
     def failed(self) -> tuple[SGP4Failure, ...]:
         """Satellites that failed at ``start`` or at any time requested so far, by index."""
         return tuple(self._failures[i] for i in sorted(self._failures))
+
+    def excluded_count(self) -> int:
+        """Number of satellites never visible at one requested step or more, so far.
+
+        A satellite counts once, however many steps it was dropped at: an SGP4 error code, NaN, or
+        a state outside :data:`PHYSICAL_ALTITUDE_KM` (including the :attr:`excluded` ones).
+        """
+        with self._lock:
+            return int(self._dropped.sum())
+
+    def check_times(self, t_s) -> None:
+        """Raise ValueError if ``start + t_s`` reaches further than ``max_epoch_age_days`` from an epoch.
+
+        Parameters
+        ----------
+        t_s : array_like, shape (n_time,)
+            Offsets from ``start`` in seconds.
+        """
+        if self.max_epoch_age_days is None:
+            return
+        t = _as_offsets(t_s)
+        limit_s = self.max_epoch_age_days * _DAY_S
+        reach_s = np.maximum(np.abs(t.max() - self._epoch_s), np.abs(t.min() - self._epoch_s))
+        beyond = reach_s > limit_s
+        if beyond.any():
+            start = np.datetime64(self.start.replace(tzinfo=None), "us")
+            epochs = start + np.round(self._epoch_s * 1e6).astype("timedelta64[us]")
+            raise epoch_window_error(
+                self.label, epochs.min(), epochs.max(),
+                start + np.timedelta64(round(float(t.min()) * 1e6), "us"),
+                start + np.timedelta64(round(float(t.max()) * 1e6), "us"),
+                int(beyond.sum()), self.n_sat, self.max_epoch_age_days,
+                [(self.names[i], epochs[i]) for i in np.flatnonzero(beyond)[:4]])
 
     def failure_report(self) -> str:
         """Return a short human-readable list of the SGP4 failures recorded so far."""
@@ -181,12 +276,23 @@ class SGP4Propagator:
         return "\n".join(lines)
 
     def _teme_km(self, t_s: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Run SGP4; return error codes (n_time, n_sat) and TEME positions (n_time, n_sat, 3) km."""
+        """Run SGP4; return error codes (n_time, n_sat) and TEME positions (n_time, n_sat, 3) km.
+
+        Positions are NaN where SGP4 failed, for :attr:`excluded` satellites, and where the state
+        is not physical (error code :data:`NON_PHYSICAL_CODE` then, if SGP4 gave none).
+        """
+        self.check_times(t_s)
         jd = np.full(t_s.shape, self._jd0)
         fr = self._fr0 + t_s / _DAY_S
         errors, r_km, _ = self._array.sgp4(jd, fr)  # (n_sat, n_time), (n_sat, n_time, 3)
-        errors = errors.T
+        errors = errors.T.astype(np.int64)
         r_km = np.ascontiguousarray(r_km.transpose(1, 0, 2))
+        radius_km = np.sqrt(np.einsum("tsk,tsk->ts", r_km, r_km))
+        low, high = PHYSICAL_ALTITUDE_KM
+        with np.errstate(invalid="ignore"):
+            physical = (radius_km >= EARTH_RADIUS_KM + low) & (radius_km <= EARTH_RADIUS_KM + high)
+        errors[(errors == 0) & ~physical] = NON_PHYSICAL_CODE
+        r_km[errors != 0] = np.nan
         if self.excluded.size:
             r_km[:, self.excluded, :] = np.nan
         self._record_failures(errors, t_s)
@@ -194,12 +300,16 @@ class SGP4Propagator:
 
     def _record_failures(self, errors: np.ndarray, t_s: np.ndarray) -> None:
         """Remember, per failing satellite, the earliest failing offset requested so far."""
-        for i in np.flatnonzero(errors.any(axis=0)):  # failing satellites only, which are few
+        failing = errors.any(axis=0)
+        with self._lock:
+            self._dropped |= failing
+        for i in np.flatnonzero(failing):  # failing satellites only, which are few
             bad = np.flatnonzero(errors[:, i])
             k = int(bad[np.argmin(t_s[bad])])
             code = int(errors[k, i])
-            failure = SGP4Failure(int(i), self.names[i], code,
-                                  SGP4_ERRORS.get(code, "unknown error"), float(t_s[k]))
+            message = (_NON_PHYSICAL_MESSAGE if code == NON_PHYSICAL_CODE
+                       else SGP4_ERRORS.get(code, "unknown error"))
+            failure = SGP4Failure(int(i), self.names[i], code, message, float(t_s[k]))
             with self._lock:
                 earlier = self._failures.get(failure.index)
                 if earlier is None or failure.t_s < earlier.t_s:
@@ -216,7 +326,7 @@ class SGP4Propagator:
         Returns
         -------
         ndarray, shape (n_time, n_sat, 3)
-            km; NaN where SGP4 failed.
+            km; NaN where SGP4 failed or the state is not physical.
         """
         return self._teme_km(_as_offsets(t_s))[1]
 
@@ -231,8 +341,9 @@ class SGP4Propagator:
         Returns
         -------
         ndarray, shape (n_time, n_sat, 3)
-            km, Earth-fixed (TEME rotated by GMST 1982); NaN where SGP4 failed and, for satellites
-            in :attr:`excluded`, at every time.
+            km, Earth-fixed (TEME rotated by GMST 1982); NaN where SGP4 failed or the state is not
+            physical (altitude outside :data:`PHYSICAL_ALTITUDE_KM`) and, for satellites in
+            :attr:`excluded`, at every time.
         """
         t_s = _as_offsets(t_s)
         _, r_teme_km = self._teme_km(t_s)
@@ -268,7 +379,11 @@ class SGP4Propagator:
         return lat, lon, r
 
     def errors(self, t_s) -> np.ndarray:
-        """SGP4 error codes at ``start + t_s``, shape (n_time, n_sat); 0 means success."""
+        """SGP4 error codes at ``start + t_s``, shape (n_time, n_sat); 0 means success.
+
+        :data:`NON_PHYSICAL_CODE` marks a state outside :data:`PHYSICAL_ALTITUDE_KM` that SGP4
+        returned without an error code.
+        """
         return self._teme_km(_as_offsets(t_s))[0]
 
 

@@ -30,10 +30,18 @@ import tomllib
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 
-__all__ = ["Checker", "did_you_mean", "read_toml", "show_value"]
+__all__ = ["MAX_CELLS", "MAX_SATELLITE_STEPS", "MAX_STEPS", "Checker", "did_you_mean", "printable_prefix",
+           "read_text", "read_toml", "show_value"]
 
 MAX_SHOWN_CHARS = 60  # a value longer than this is shown cut, with its length
 MAX_NAME_CHARS = 200  # names and labels longer than this are refused
+# Sizes of a run refused at load, before any computing (README "Reliability"). Work grows with
+# satellites x steps (propagation, footprints) and memory with cells; a year at 30 s steps is 1.05
+# million steps, the default comparison 7,644 satellites x 1,440 steps = 1.1e7 satellite-steps (~1 min).
+MAX_STEPS = 2_000_000  # time steps in one analysis window
+MAX_SATELLITE_STEPS = 2e10  # satellites x time steps of one constellation (~1 day of computing)
+MAX_CELLS = 10_000_000  # grid cells (a global 0.064 deg grid; ~6 GiB of memory)
+MAX_QUOTED_CHARS = 40  # at most this much of a line of a data file is quoted in a message
 
 
 def show_value(value) -> str:
@@ -107,6 +115,65 @@ def read_toml(path, *, what: str = "file") -> dict:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:
         raise ValueError(f"{path}: is not valid TOML ({e}); see https://toml.io for the syntax") from None
+
+
+def printable_prefix(text: str, max_chars: int = MAX_QUOTED_CHARS) -> str:
+    """A short quotable form of a line of a data file: at most ``max_chars``, non-printables escaped.
+
+    Messages quote lines of the files they read only through this (and only for files that look
+    like the expected format), so a message never shows more than a short prefix of a file.
+
+    Examples
+    --------
+    >>> printable_prefix("1 25544U 98067A\\x00\\x1b[31m")
+    "'1 25544U 98067A\\\\x00\\\\x1b[31m'"
+    >>> printable_prefix("x" * 100, 8)
+    "'xxxxxxxx...' (100 characters)"
+    """
+    text = str(text)
+    shown = "".join(ch if ch.isprintable() else ch.encode("unicode_escape").decode("ascii")
+                    for ch in text[:max_chars])
+    return f"'{shown}...' ({len(text)} characters)" if len(text) > max_chars else f"'{shown}'"
+
+
+def read_text(path, *, what: str = "file", encoding: str = "utf-8") -> str:
+    """Read a text file, turning every failure into a ValueError that names the file.
+
+    The text counterpart of :func:`read_toml`, for data files that are not TOML (TLE files).
+
+    Parameters
+    ----------
+    path : str or Path
+    what : str
+        What the file is (``"TLE file"``), for the messages.
+    encoding : str
+        Expected encoding; bytes that do not decode are an error naming the line.
+
+    Returns
+    -------
+    str
+
+    Raises
+    ------
+    ValueError
+        Missing, unreadable or non-regular file, or bytes that are not ``encoding`` text (with
+        the line). The file's contents are never quoted.
+    """
+    path = Path(path)
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise ValueError(f"{path}: no such {what}; check the path") from None
+    except IsADirectoryError:
+        raise ValueError(f"{path}: is a folder, not a {what}; give the path of a file") from None
+    except OSError as e:
+        raise ValueError(f"{path}: cannot be read ({e.strerror or e}); check its permissions") from None
+    try:
+        return data.decode(encoding)
+    except UnicodeDecodeError as e:
+        line = data[:e.start].count(b"\n") + 1
+        raise ValueError(f"{path}: line {line}: byte 0x{data[e.start]:02x} is not {encoding} text; "
+                         f"a {what} is plain {encoding} text") from None
 
 
 class Checker:
@@ -277,6 +344,25 @@ class Checker:
                 return None
             raise self.missing(options, f"exactly one of them is required, e.g. {example}")
         return given[0]
+
+    def at_most(self, value, key: str, count: float, limit: float, what: str, fix: str) -> float:
+        """Refuse a request of ``count`` units (``what``, e.g. ``"time steps"``) above ``limit``.
+
+        For the size limits (:data:`MAX_STEPS`, :data:`MAX_SATELLITE_STEPS`, :data:`MAX_CELLS`): the
+        message names the key whose value asks for too much, the size and the limit.
+
+        Examples
+        --------
+        >>> try:
+        ...     Checker("s.toml").at_most(1e6, "duration_h", 6e7, MAX_STEPS, "steps", "cut it")
+        ... except ValueError as e:
+        ...     print(e)
+        s.toml: duration_h = 1000000.0: asks for 60,000,000 steps, more than the limit of 2,000,000; cut it
+        """
+        if not count <= limit:
+            raise self.error(key, value, f"asks for {count:,.0f} {what}, more than the limit of "
+                             f"{limit:,.0f}; {fix}")
+        return count
 
     def converted(self, value, key: str, convert: Callable, fix: str = ""):
         """``convert(value)``, with its ValueError turned into a message of this file's form.

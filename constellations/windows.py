@@ -22,8 +22,9 @@ Algorithm, per classification interval ``I_k = [t_k - step/2, t_k + step/2]`` (c
    spherical caps of radius ``lambda -+ m`` about the sub-satellite point, in the coordinates the
    spherical kernel uses (the cell's geodetic latitude taken as a sphere latitude). ``m`` is computed
    per (radius, elevation, cone) at set-up by bisecting the WGS84 edge along 72 azimuths from a
-   satellite above every 0.5 deg of latitude (:func:`wgs84_margin_rad`, about 0.2-0.3 deg), times
-   1.2, plus 0.005 deg.
+   observer every 0.5 deg of latitude (:func:`wgs84_margin_rad`: 0.25 deg at 35 deg elevation and
+   630 km, 0.45-0.5 deg at 10 deg and 350-500 km; more than the 0.19 deg vertical deflection because
+   polar observers sit up to 21 km below the sphere), times 1.2, plus 0.005 deg.
 3. **Classification** with the spherical ring/point kernel at ``t_k``: a cell with a satellite within
    ``lambda - delta - m`` is covered during all of ``I_k``; a cell with none within
    ``lambda + delta + m`` is uncovered during all of it. For dense constellations the first test runs
@@ -64,10 +65,12 @@ the motion bound exceeds LEO footprints and nearly every (cell, step) pair would
 
 from __future__ import annotations
 
+import itertools
 from functools import lru_cache
 
 import numpy as np
 
+from . import kernels
 from .coverage import PointKernel, RingKernel
 from .earth import check_earth, observer_ecef_km, up_unit
 from .frames import EARTH_ROTATION_RAD_S
@@ -84,8 +87,9 @@ MARGIN_EXTRA_RAD = np.radians(0.005)  # added to the WGS84 margin
 SPHERE_MARGIN_RAD = 1e-6  # rad (6 m): interpolation and rounding on the sphere
 SUBSET_IN_VIEW = 12.0  # expected satellites in view of the subset used for the first test
 MAX_NODE_SPACING_S = 60.0  # s: interpolation nodes at most this far apart (3.5 m at LEO)
-PAIRS_PER_BATCH = 4_000_000
-BAND_RAD = np.radians(1.0)  # latitude bands of a point list for the candidate search  # candidate (pair, satellite) rows per batch: bounds memory
+PAIRS_PER_BATCH = 1_000_000  # candidate (pair, satellite) rows per batch: bounds memory
+REFINE_BATCH = 200_000  # (cell, satellite, step) triples refined together: about 100 MB of work arrays
+BAND_RAD = np.radians(1.0)  # latitude bands of a point list for the candidate search
 
 
 def check_exact_step(step_s: float) -> None:
@@ -102,8 +106,8 @@ def _margin_cached(radius_km: float, eps_rad: float, eta_rad: float) -> float:
                                   None if not eta_rad < np.pi / 2 else np.degrees(eta_rad)))
     if not np.isfinite(lam) or lam <= 0:
         return 0.0
-    phi = np.radians(np.arange(-90.0, 90.01, 0.5))[:, None]
-    az = np.radians(np.arange(0.0, 360.0, 5.0))[None, :]
+    phi = np.radians(np.arange(0.0, 90.01, 0.5))[:, None]  # the ellipsoid is symmetric about the equator
+    az = np.radians(np.arange(0.0, 180.01, 5.0))[None, :]  # ... and about the meridian
     phi, az = np.broadcast_arrays(phi, az)
     phi, az = phi.ravel(), az.ravel()
     u_c = np.stack([np.cos(phi), np.zeros_like(phi), np.sin(phi)], axis=-1)  # kernel's point and normal
@@ -124,7 +128,7 @@ def _margin_cached(radius_km: float, eps_rad: float, eta_rad: float) -> float:
     hi = np.full(phi.size, lam + np.radians(3.0))
     if not visible(lo).all() or visible(hi).any():
         raise RuntimeError("WGS84 margin search bracket too small")  # pragma: no cover
-    for _ in range(45):  # 6 deg / 2^45: far below a metre
+    for _ in range(34):  # 6 deg / 2^34: below a metre
         mid = 0.5 * (lo + hi)
         vis = visible(mid)
         lo = np.where(vis, mid, lo)
@@ -140,9 +144,9 @@ def wgs84_margin_rad(radius_km, min_elevation_rad, max_nadir_rad=None) -> np.nda
     ``lambda + m`` of the sub-satellite point, and every one within ``lambda - m`` sees it, where
     ``lambda`` is the spherical footprint radius :func:`constellations.geometry.central_angle_rad` and
     distances are measured as the spherical kernels do (the observer's geodetic latitude used as a
-    latitude on the sphere). Computed by bisection of the edge on rays every 5 deg of azimuth from
-    sub-satellite points every 0.5 deg of latitude, times :data:`MARGIN_SAFETY`, plus
-    :data:`MARGIN_EXTRA_RAD`.
+    latitude on the sphere). Computed by bisection of the edge on rays every 5 deg of azimuth (0-180,
+    the region is symmetric about the meridian) from observers every 0.5 deg of latitude (0-90, and
+    symmetric about the equator), times :data:`MARGIN_SAFETY`, plus :data:`MARGIN_EXTRA_RAD`.
 
     Parameters
     ----------
@@ -282,7 +286,8 @@ class WindowFinder:
         self.has_cone = bool(np.any(eta < np.pi / 2))
         self.eta = np.where(eta < np.pi / 2, eta, np.inf)
         self.sin_eps = np.sin(self.eps)
-        self.cos_eta = np.where(np.isfinite(self.eta), np.cos(np.where(np.isfinite(self.eta), self.eta, 0.0)), -1.0)
+        finite_eta = np.where(np.isfinite(self.eta), self.eta, 0.0)
+        self.cos_eta = np.where(np.isfinite(self.eta), np.cos(finite_eta), -1.0)  # -1: no cone
         nadir_deg = np.where(np.isfinite(self.eta), np.degrees(self.eta), 90.0)
         self._nadir_deg = nadir_deg if self.has_cone else None
         lat, lon = grid.lat_deg, grid.lon_deg
@@ -349,7 +354,6 @@ class WindowFinder:
         """
         if self.kernel is None:
             self.kernel = RingKernel(self.grid) if self.grid.is_ring_grid else PointKernel(self.grid)
-        n_int = k_last - k_first + 1
         n0, _ = self.node_range(k_first, k_last)
         ctr = self.q * np.arange(k_first, k_last + 1) - n0  # rows of the steps among the nodes
         bad = ~(np.isfinite(lat_rad) & np.isfinite(lon_rad))
@@ -405,21 +409,29 @@ class WindowFinder:
         pieces = []
         if n_und:
             # 4. candidates within lam_out, then pairs settled by a satellite within lam_in
-            k_i, cell, sat = self._candidates(lat_c, lon_c, lam_out, undecided, n_und)
-            if k_i.size:
-                cos_d = np.einsum("ij,ij->i", _unit(lat_c[k_i, sat], lon_c[k_i, sat]),
-                                  self.cell_unit[cell])
-                hit_in = (cos_d >= np.cos(np.maximum(lam_in[k_i, sat], 0.0))) & (lam_in[k_i, sat] > 0)
+            kept = []
+            unit = _unit(lat, lon)  # (n_node, n_sat, 3): every node once, for candidates and refinement
+            unit_c = unit[ctr]
+            cos_in = np.where(lam_in > 0, np.cos(np.maximum(lam_in, 0.0)), 2.0)  # 2: never
+            cos_out = np.where(lam_out > 0, np.cos(np.maximum(lam_out, 0.0)), 2.0)
+            for k_i, cell, sat in self._candidates(lat_c, lon_c, lam_out, undecided, n_und):
+                cos_d = np.einsum("ij,ij->i", unit_c[k_i, sat], self.cell_unit[cell])
+                hit_in = cos_d >= cos_in[k_i, sat]
                 covered[k_i[hit_in], cell[hit_in]] = True
-                near = (cos_d >= np.cos(lam_out[k_i, sat])) & (lam_out[k_i, sat] > 0)
-                keep = near & ~covered[k_i, cell]
+                near = (cos_d >= cos_out[k_i, sat]) & ~hit_in
+                kept.append((k_i[near], cell[near], sat[near]))
+            k_i, cell, sat = (np.concatenate([x[i] for x in kept]) if kept else
+                              np.empty(0, dtype=np.int64) for i in range(3))
+            if k_i.size:
+                keep = ~covered[k_i, cell]  # pairs settled by another satellite need no refinement
                 k_i, cell, sat = k_i[keep], cell[keep], sat[keep]
+            if k_i.size:
                 self.stats["triples"] += k_i.size
                 # 5. refine each triple on its two half steps
-                for lo in range(0, k_i.size, PAIRS_PER_BATCH // 4):
-                    sl = slice(lo, lo + PAIRS_PER_BATCH // 4)
-                    pieces.append(self._refine(k_first, n0, k_i[sl], cell[sl], sat[sl], lat,
-                                               lon, radius, bad))
+                for lo in range(0, k_i.size, REFINE_BATCH):
+                    sl = slice(lo, lo + REFINE_BATCH)
+                    pieces.append(self._refine(k_first, n0, k_i[sl], cell[sl], sat[sl], unit,
+                                               radius, bad))
         pieces.append(self._runs(k_first, covered))
         cells = np.concatenate([p[0] for p in pieces])
         return cells, np.concatenate([p[1] for p in pieces]), np.concatenate([p[2] for p in pieces])
@@ -448,13 +460,13 @@ class WindowFinder:
         pad[1:-1] = covered
         change = np.diff(pad, axis=0)  # +1: a run starts at row i; -1: a run ended at row i - 1
         cell_s, row_s = np.nonzero(change.T == 1)
-        cell_e, row_e = np.nonzero(change.T == -1)
+        _, row_e = np.nonzero(change.T == -1)  # same cells, same order as the starts
         lo, _ = self._interval_bounds(k_first + row_s)
         _, hi = self._interval_bounds(k_first + row_e - 1)
         return cell_s.astype(np.int64), lo, hi
 
     def _candidates(self, lat_c, lon_c, lam_out, undecided, n_und):
-        """(interval row, cell, satellite) with the satellite maybe within lam_out of the cell."""
+        """Batches of (interval row, cell, satellite), the satellite maybe within lam_out of the cell."""
         n_int, n_sat = lat_c.shape
         reach = np.where(lam_out > 0, lam_out, 0.0)
         if self.grid.is_ring_grid:
@@ -463,15 +475,15 @@ class WindowFinder:
             r_max = float(reach.max(initial=0.0))
             est_pairs = n_und * n_sat * min(1.0, 2.0 * r_max / np.pi)
             if est_rings < est_pairs:
-                return self._ring_candidates(lat_c, lon_c, lam_out, undecided)
+                return [self._ring_candidates(lat_c, lon_c, lam_out, undecided)]
         else:
             est_bands = 2.0 * n_int * float(np.sum((1.0 - np.cos(reach)) / 2.0, axis=1).mean()) \
                 * len(self.grid)
             r_max = float(reach.max(initial=0.0))
             est_pairs = n_und * n_sat * min(1.0, 2.0 * r_max / np.pi)
             if est_bands < est_pairs:
-                return self._band_candidates(lat_c, lon_c, lam_out, undecided)
-        return self._pair_candidates(lat_c, lam_out, undecided)
+                return [self._band_candidates(lat_c, lon_c, lam_out, undecided)]
+        return self._pair_candidates(lat_c, lon_c, lam_out, undecided)
 
     def _band_candidates(self, lat_c, lon_c, lam_out, undecided):
         """Points of a list maybe within lam_out of each satellite, band by band.
@@ -542,40 +554,70 @@ class WindowFinder:
         keep[keep] = undecided[k_i[keep], cell[keep]]
         return k_i[keep], cell[keep], sat[keep]
 
-    def _pair_candidates(self, lat_c, lam_out, undecided):
-        """Satellites whose latitude lies within the largest lam_out of each undecided pair's cell."""
+    def _pair_candidates(self, lat_c, lon_c, lam_out, undecided):
+        """Satellites in a latitude-longitude box about each undecided pair's cell.
+
+        Per step, the satellites are sorted by latitude band (height ``R / 2``, ``R`` the largest
+        ``lam_out``) and longitude; a satellite within ``R`` of a cell at latitude ``phi`` lies in a band
+        within ``R`` in latitude and, when ``R < pi/2 - |phi_b|`` (``phi_b`` the band's most poleward
+        latitude), within ``arcsin(sin R / cos phi_b)`` in longitude (spherical law of sines). A
+        generator of batches of about :data:`PAIRS_PER_BATCH` rows (memory stays bounded).
+        """
         n_int, n_sat = lat_c.shape
         k_p, cell_p = np.nonzero(undecided)
         r_max = float(np.max(lam_out, initial=0.0))
-        if r_max <= 0:
-            return (np.empty(0, dtype=np.int64),) * 3
-        order = np.argsort(lat_c, axis=1, kind="stable")
-        key = np.take_along_axis(lat_c, order, axis=1) + 4.0 * np.arange(n_int)[:, None]
-        key = key.ravel()
-        base = 4.0 * k_p + self.cell_lat[cell_p]
-        first = np.searchsorted(key, base - r_max, side="left")
-        last = np.searchsorted(key, base + r_max, side="right")
-        out_k, out_c, out_s = [], [], []
-        count = last - first
-        # batches of pairs keep the expanded rows near PAIRS_PER_BATCH
+        if r_max <= 0 or k_p.size == 0:
+            return
+        height = r_max / 2.0
+        n_band = int(np.ceil(np.pi / height)) + 1
+        band_sat = np.floor((lat_c + np.pi / 2) / height).astype(np.int64)
+        span = 8.0  # > 2 pi: keys of one (step, band) never reach the next
+        key = (np.arange(n_int)[:, None] * n_band + band_sat) * span + (lon_c + np.pi)
+        order = np.argsort(key, axis=None)
+        key = key.ravel()[order]
+        sat_of = order % n_sat
+        lat_cell, lon_cell = self.cell_lat[cell_p], np.radians(self.grid.lon_deg)[cell_p] + np.pi
+        b_lo = np.floor((lat_cell - r_max + np.pi / 2) / height).astype(np.int64)
+        b_hi = np.floor((lat_cell + r_max + np.pi / 2) / height).astype(np.int64)
+        b_lo, b_hi = np.clip(b_lo, 0, n_band - 1), np.clip(b_hi, 0, n_band - 1)
+        owner, rank = _expand(b_hi - b_lo + 1)  # (pair, band) rows
+        band = b_lo[owner] + rank
+        pole = np.maximum(np.abs(band * height - np.pi / 2), np.abs((band + 1) * height - np.pi / 2))
+        ratio = np.sin(r_max) / np.maximum(np.cos(np.minimum(pole, np.pi / 2)), 1e-300)
+        half = np.where((ratio < 1.0) & (r_max < np.pi / 2 - np.minimum(pole, np.pi / 2)),
+                        np.arcsin(np.minimum(ratio, 1.0)), 4.0)
+        base = (k_p[owner] * n_band + band) * span
+        x = lon_cell[owner]
+        windows = [(np.maximum(x - half, 0.0), np.minimum(x + half, 2 * np.pi)),
+                   (np.where(x - half < 0, x - half + 2 * np.pi, 2 * np.pi), np.full(x.size, 2 * np.pi)),
+                   (np.zeros(x.size), np.where(x + half > 2 * np.pi, x + half - 2 * np.pi, -1.0))]
+        full = half >= np.pi
+        rows_first, rows_count, rows_pair = [], [], []
+        for i, (lo, hi) in enumerate(windows):
+            if i:
+                lo, hi = np.where(full, 0.0, lo), np.where(full, -1.0, hi)
+            else:
+                lo, hi = np.where(full, 0.0, lo), np.where(full, 2 * np.pi, hi)
+            first = np.searchsorted(key, base + lo, side="left")
+            last = np.searchsorted(key, base + hi, side="right")
+            ok = last > first
+            rows_first.append(first[ok])
+            rows_count.append((last - first)[ok])
+            rows_pair.append(owner[ok])
+        first, count, pair = (np.concatenate(x) for x in (rows_first, rows_count, rows_pair))
+        if count.size == 0:
+            return
         cum = np.cumsum(count)
         edges = np.searchsorted(cum, np.arange(PAIRS_PER_BATCH, cum[-1] + PAIRS_PER_BATCH,
-                                               PAIRS_PER_BATCH) if cum.size else [], side="left")
+                                               PAIRS_PER_BATCH), side="left")
         bounds = np.unique(np.concatenate([[0], np.minimum(edges + 1, count.size), [count.size]]))
-        order_flat = order.ravel()
-        for a, b in zip(bounds[:-1], bounds[1:], strict=True):
-            owner, rank = _expand(count[a:b])
-            pos = first[a:b][owner] + rank
-            k_i = k_p[a:b][owner]
-            out_k.append(k_i)
-            out_c.append(cell_p[a:b][owner])
-            out_s.append(order_flat[pos])
-        k_i, cell, sat = (np.concatenate(x) for x in (out_k, out_c, out_s))
-        near = np.abs(lat_c[k_i, sat] - self.cell_lat[cell]) <= lam_out[k_i, sat]
-        return k_i[near], cell[near], sat[near]
+        for a, b in itertools.pairwise(bounds):
+            o2, r2 = _expand(count[a:b])
+            p_ = pair[a:b][o2]
+            yield k_p[p_], cell_p[p_], sat_of[first[a:b][o2] + r2]
 
     # ------------------------------------------------------------- refinement
-    def _refine(self, k_first, n0, k_i, cell, sat, lat, lon, radius, bad):
+    def _refine(self, k_first, n0, k_i, cell, sat, unit, radius, bad):
         """Covered pieces of (interval row, cell, satellite) triples; see the module docstring.
 
         Interval ``k`` spans the node intervals ``j = q k - half .. q k + half - 1`` (``half`` node
@@ -583,16 +625,21 @@ class WindowFinder:
         positions are the cubic through the nodes ``j - 1 .. j + 2``.
         """
         q, half = self.q, self.half_nodes
+        if kernels.backend() == "numba":  # the same algorithm, compiled (windows_compiled.py)
+            start, end = _compiled().refine(
+                k_first, n0, q, half, self.n_steps, self.step_s, self.node_s, self.duration_s,
+                self.resolution_s / self.node_s, k_i, cell, sat, unit,
+                np.broadcast_to(radius, unit.shape[:2]), bad, self.cell_pos, self.cell_unit,
+                self.sin_eps, self.cos_eta, self.has_cone)
+            i, o = np.nonzero(np.isfinite(start))
+            return cell[i], start[i, o], end[i, o]
         n_seg = 2 * half
         k = k_first + k_i
         j_first = q * k - half  # first node interval of each triple
         rows = (j_first - 1 - n0)[:, None] + np.arange(n_seg + 3)[None, :]
         s = np.broadcast_to(sat[:, None], rows.shape)
-        radius_b = np.broadcast_to(radius, lat.shape)
-        if rows.size > lat.size:  # cheaper to convert every sample once
-            pos = (_unit(lat, lon) * radius_b[..., None])[rows, s]
-        else:
-            pos = _unit(lat[rows, s], lon[rows, s]) * radius_b[rows, s][..., None]
+        radius_b = np.broadcast_to(radius, unit.shape[:2])
+        pos = unit[rows, s] * radius_b[rows, s][..., None]
         node_bad = bad[rows, s]
         p = self.cell_pos[cell][:, None, :]
         nrm = self.cell_unit[cell][:, None, :]
@@ -753,6 +800,13 @@ class WindowFinder:
         with np.errstate(invalid="ignore", divide="ignore"):
             x = lo + (hi - lo) * glo / (glo - ghi)  # linear interpolation inside the final bracket
         return np.where(np.isfinite(x) & (x >= lo) & (x <= hi), x, 0.5 * (lo + hi))
+
+
+def _compiled():
+    """The compiled refinement (imports numba on first use)."""
+    from . import windows_compiled  # numba is heavy and optional: load it only when used
+
+    return windows_compiled
 
 
 def _flat(coef):

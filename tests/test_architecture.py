@@ -30,7 +30,9 @@ ROOT = Path(constellations.__file__).resolve().parent
 
 CORE = {"elements", "constellation", "geometry", "earth", "frames", "propagation", "sgp4_propagator",
         "grid", "coverage", "metrics", "engine", "result",
-        "windows"}  # exact access windows, used by the engine
+        "windows",  # exact access windows, used by the engine
+        "kernels", "coverage_compiled",  # counting backend selection, the compiled (numba) kernels
+        "distributed"}  # analyze() split by latitude bands over a Dask cluster
 LEAF = {"validation", "atomic", "_version", "pages", "sweeps"}
 SUBPACKAGE_LAYERS = {"sources": "sources", "plotting": "plotting", "race": "analyses",
                      "goldendome": "analyses", "app": "app"}

@@ -212,7 +212,7 @@ def test_catalog_elevation_bands_are_checked(bands, message):
 
 
 def _scenario_dict(band):
-    return {"name": "bands", "start": "2026-08-22T00:00:00Z", "duration_h": 1, "step_s": 600,
+    return {"name": "bands", "start": "2026-08-22T00:00:00Z", "duration_h": 1, "step_s": 300,
             "grid": {"spacing_deg": 20.0},
             "constellations": [{"tle": "tle/kuiper_20260822_from_active.tle",
                                 "min_elevation_by_altitude": [band]}]}
@@ -242,7 +242,11 @@ def test_new_scenarios_are_listed_and_load():
 
 
 def _short_run(name, *, spacing_deg=15.0, duration_s=1800.0, step_s=300.0):
-    """Each entry of a shipped scenario through the public API, on a coarse grid for half an hour."""
+    """Each entry of a shipped scenario through the public API, on a coarse grid for half an hour.
+
+    Sampled statistics only (``exact=False``): coverage and satellites in view are what is checked,
+    and they come from the sampled counts either way.
+    """
     scenario = load_scenario(name)
     grid = cs.global_grid(spacing_deg=spacing_deg)
     rows = {}
@@ -251,7 +255,8 @@ def _short_run(name, *, spacing_deg=15.0, duration_s=1800.0, step_s=300.0):
         start = spec.analysis_start(source, scenario.start)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # decayed satellites fail SGP4: excluded, as documented
-            ds = cs.analyze(source, grid, start, duration_s=duration_s, step_s=step_s, progress=False)
+            ds = cs.analyze(source, grid, start, duration_s=duration_s, step_s=step_s, progress=False,
+                            exact=False)
         rows[spec.label] = (len(source), start, ds)
     return rows
 

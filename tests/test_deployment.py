@@ -187,10 +187,12 @@ def test_kuiper_fill_order_fills_shells_then_planes():
 
 def test_launch_file_loads_and_labels_sources():
     model = LaunchModel.from_toml()
-    assert set(model.operators["kuiper"].cases) == {"low", "nominal", "high"}
+    # the 2025 forecasts and the re-forecasts of 2026-08-22 (issue 13)
+    assert set(model.operators["kuiper"].cases) == {"low", "nominal", "high", "observed", "nominal_2026"}
     assert all(v.basis in BASES for v in model.vehicles.values())
-    for key in ("vulcan", "ariane_64", "new_glenn"):
+    for key in ("vulcan", "new_glenn"):
         assert model.vehicles[key].basis == "press"
+    assert model.vehicles["ariane_64"].basis == "measured"  # 32 on its first flight, 2026-02-12
 
 
 def test_measured_capacities_match_the_tle_file():

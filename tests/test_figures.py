@@ -5,6 +5,7 @@ The results are tiny analyses (15 deg grid, 2 hours at 300 s) so the whole file 
 
 import math
 import os
+import re
 import struct
 import subprocess
 import sys
@@ -19,6 +20,7 @@ from matplotlib.figure import Figure
 
 import constellations as cs
 from constellations import plotting as F
+from constellations.plotting.style import format_duration_s
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 START = "2025-07-01T00:00:00Z"
@@ -283,3 +285,226 @@ def test_unknown_figure_name_and_format(results, tmp_path):
         F.save_figure(fig, tmp_path / "x", formats=("gif",))
     path = F.save_figure(fig, tmp_path / "name.with.dots", dpi=40)[0]
     assert path.name == "name.with.dots.png"
+
+
+# --------------------------------------------------------------------------- issue 12: honest figures
+
+
+def _texts(fig):
+    """Every text drawn on a figure (titles, labels, ticks, legends, tables, captions)."""
+    from matplotlib.text import Text
+
+    texts = [t.get_text() for t in fig.findobj(Text) if t.get_text()]
+    cells = [c.get_text().get_text() for ax in fig.axes for tab in ax.tables
+             for c in tab.get_celld().values()]
+    return texts + [t for t in cells if t]
+
+
+def _with(ds, **values):
+    """A copy of a result with some per-cell variables replaced (the rest unchanged)."""
+    out = ds.copy()
+    for name, v in values.items():
+        out[name] = (ds[name].dims, np.broadcast_to(v, ds[name].shape).copy(), ds[name].attrs)
+    return out
+
+
+def test_synthetic_layouts_are_labelled(results):
+    ds = results[0].copy()
+    ds.attrs = {**ds.attrs, "constellation": "Kuiper mid-2025 (78)",
+                "constellation_description": "assumption: synthetic stand-in, 3 planes x 26"}
+    fig = F.maps([ds, results[1]], "coverage_time_fraction")
+    titles = [ax.get_title() for ax in fig.axes if ax.get_title()]
+    assert "Kuiper mid-2025 (78) [synthetic layout]" in titles
+    assert "star 48" in titles  # a real pattern is not flagged
+    assert any("[synthetic layout]: 60 satellites" in t for t in _texts(fig))  # and in the caption
+
+
+def test_dashboard_numbers_are_over_covered_cells_and_never_covered_in_words(results):
+    ds = results[0]  # 60 satellites at 53 deg: polar caps never covered
+    never = ds["never_covered"].values.astype(bool)
+    assert never.any() and not never.all()
+    w = ds["weight"].values
+    got = F.coverage_figures.headline_numbers(ds)
+    # brute force: plain loops over the covered cells
+    num = den = 0.0
+    longest = 0.0
+    for k in range(ds.sizes["cell"]):
+        if not never[k]:
+            num += w[k] * ds["mean_response_time_s"].values[k]
+            den += w[k]
+            longest = max(longest, ds["revisit_max_s"].values[k])
+    assert got["mean_response_time_s"] == pytest.approx(num / den, rel=1e-12)
+    assert got["revisit_max_s"] == longest
+    assert longest < float(ds.attrs["duration_s"])  # the window length belongs to never-covered cells
+    assert got["never_covered"] == pytest.approx(w[never].sum() / w.sum())
+    texts = _texts(F.dashboard(results))
+    assert "area never covered" in texts
+    assert format_duration_s(longest) in texts
+    joined = " ".join(texts)
+    assert "e+" not in joined and "e-0" not in joined  # no 1.44e+03 or 1.14e-06 anywhere
+    # a constellation that covers nothing reads "never covered", not a number
+    window_s = float(ds.attrs["duration_s"])
+    dead = _with(ds, coverage_time_fraction=0.0, never_covered=True, revisit_max_s=window_s,
+                 mean_response_time_s=window_s / 2)
+    dead.attrs = {**dead.attrs, "constellation": "dead"}
+    numbers = F.coverage_figures.headline_numbers(dead)
+    assert F.coverage_figures._gap_text(numbers, "revisit_max_s") == "never covered"
+
+
+def test_uniform_panels_are_left_out_and_named(results):
+    always = _with(results[1], revisit_max_s=0.0, never_covered=False, coverage_time_fraction=1.0)
+    always.attrs = {**always.attrs, "constellation": "always"}
+    fig = F.maps([results[0], always], "revisit_max_s")
+    titles = [ax.get_title() for ax in fig.axes if ax.get_title()]
+    assert titles == ["delta 60"]
+    assert any("always: no gap: always in view where covered" in t for t in _texts(fig))
+    # a single result is always drawn, even when uniform
+    assert [ax.get_title() for ax in F.maps([always], "revisit_max_s").axes if ax.get_title()] == ["always"]
+    # the coverage map keeps a panel whose never-covered caps are the information
+    assert F.coverage_figures.uninformative_reason(results[0], "coverage_time_fraction") is None
+    assert "100 %" in F.coverage_figures.uninformative_reason(always, "coverage_time_fraction")
+
+
+def test_counts_that_differ_a_lot_get_their_own_colour_scales(results):
+    big = _with(results[1], visible_mean=results[1]["visible_mean"].values * 40.0)
+    big.attrs = {**big.attrs, "constellation": "big"}
+    fig = F.maps([results[0], big], "visible_mean")
+    images = [ax.images[0] for ax in fig.axes if ax.images]
+    assert len(images) == 2
+    assert images[0].norm.vmax == pytest.approx(float(results[0]["visible_mean"].max()))
+    assert images[1].norm.vmax == pytest.approx(float(big["visible_mean"].max()))
+    assert len([ax for ax in fig.axes if ax.get_label() == "<colorbar>"]) == 2
+    # similar panels share one scale
+    shared = F.maps(results, "visible_mean")
+    assert len([ax for ax in shared.axes if ax.get_label() == "<colorbar>"]) == 1
+
+
+def test_log_axes_never_drop_zero_values(results):
+    zero = _with(results[1], revisit_mean_s=0.0, never_covered=False)
+    zero.attrs = {**zero.attrs, "constellation": "always"}
+    fig = F.latitude_profiles([results[0], zero], variables=("revisit_mean_s",))
+    ax = fig.axes[0]
+    line = next(ln for ln in ax.lines if ln.get_label() == "always")
+    x = np.asarray(line.get_xdata(), dtype=float)
+    rings = np.unique(np.round(zero["lat_deg"].values, 6))
+    assert np.isfinite(x).sum() == rings.size  # every ring drawn, at the zero position
+    lo = ax.get_xlim()[0]
+    assert ax.get_xscale() == "log" and lo < x.min() == x.max()
+    assert "0" in [t.get_text() for t in ax.xaxis.get_minorticklabels()]
+    # CDF: the always-in-view constellation starts at 100 % from the zero position
+    cdf = F.revisit_cdf([results[0], zero], "revisit_mean_s").axes[0]
+    step = next(ln for ln in cdf.lines if ln.get_label().startswith("always"))
+    assert np.asarray(step.get_ydata())[0] == pytest.approx(100.0)
+    assert "0" in [t.get_text() for t in cdf.xaxis.get_minorticklabels()]
+
+
+def test_count_axes_have_integer_ticks(city_results):
+    fig = F.city_visibility(city_results)
+    for ax in fig.axes:
+        if ax.get_ylabel() == "satellites in view":
+            ticks = ax.yaxis.get_major_locator().tick_values(*ax.get_ylim())
+            assert np.all(np.asarray(ticks) == np.round(ticks))
+
+
+def test_nfold_map_picks_a_level_that_tells_them_apart(results):
+    import xarray as xr
+
+    def with_levels(ds, fractions):
+        # nfold levels 1, 2, 4 with prescribed per-cell shares of time
+        frac = xr.DataArray(np.stack(fractions, axis=1), dims=("cell", "nfold"), attrs={"units": "1"})
+        return ds.drop_vars(["nfold_time_fraction", "nfold"]).assign_coords(nfold=[1, 2, 4]).assign(
+            nfold_time_fraction=frac)
+
+    rng = np.random.default_rng(1)
+    n = results[0].sizes["cell"]
+    a = with_levels(results[0], [np.ones(n), rng.uniform(0.2, 1.0, n), np.zeros(n)])
+    b = with_levels(results[1], [np.ones(n), np.ones(n), rng.uniform(0.0, 0.5, n)])
+    a = _with(a, never_covered=False)
+    b = _with(b, never_covered=False)
+    # level 1: both 100 % (uninformative); level 2: a varies, b is 100 %; level 4: a is 0, b varies
+    assert F.coverage_figures.nfold_level([a, b]) in (2, 4)
+    c = with_levels(results[1], [np.ones(n), rng.uniform(0.1, 0.9, n), rng.uniform(0.0, 0.5, n)])
+    c = _with(c, never_covered=False)
+    assert F.coverage_figures.nfold_level([a, c]) == 2  # both panels vary at level 2 only
+    fig = F.nfold_map([a, c])
+    assert any("at least 2 satellites" in t for t in _texts(fig))
+
+
+def test_region_runs_draw_only_their_own_cities():
+    import xarray as xr
+
+    from constellations.sources import regions
+
+    grid = regions.country_grid("Kenya", spacing_deg=1.0)
+    region = xr.Dataset(coords={"lat_deg": ("cell", grid.lat_deg), "lon_deg": ("cell", grid.lon_deg)},
+                        attrs={"grid": grid.name, "grid_spacing_deg": 1.0})
+    cities = cs.city_grid(["Nairobi", "Mombasa", "Berlin", "Washington", "Pyongyang"])
+    inside = F.coverage_figures.points_in_region([region], cities.lat_deg, cities.lon_deg,
+                                                 list(cities.names))
+    assert {str(n): bool(x) for n, x in zip(cities.names, inside, strict=True)} == {
+        "Nairobi": True, "Mombasa": True, "Berlin": False, "Washington, D.C.": False, "Pyongyang": False}
+    world = region.assign_attrs(grid="global 1 deg equal-area")
+    assert F.coverage_figures.points_in_region([world], cities.lat_deg, cities.lon_deg).all()
+
+
+def test_country_maps_draw_borders(results):
+    ds = results[0]
+    keep = np.flatnonzero((np.abs(ds["lat_deg"].values - 45) < 20) & (np.abs(ds["lon_deg"].values) < 40))
+    regional = ds.isel(cell=keep).assign_attrs(grid="box over Europe")
+    fig = F.maps([regional], "coverage_time_fraction")
+    grey_thin = [ln for ln in fig.axes[0].lines if ln.get_linewidth() == pytest.approx(0.3)]
+    assert grey_thin, "a regional map draws the country borders"
+    world = F.maps([ds], "coverage_time_fraction")
+    assert not [ln for ln in world.axes[0].lines if ln.get_linewidth() == pytest.approx(0.3)]
+
+
+def test_scenario_caption_and_figure_footer_do_not_repeat_the_window(results):
+    cap = ("Scenario test: 2 h at 300 s steps from 2025-07-01 00:00 UTC; grid global 15 deg "
+           "equal-area; optimistic edge gaps")
+    strip = F.maps(results, "coverage_time_fraction", caption=cap).subfigs[-1]  # the caption strip
+    texts = " ".join(x.get_text() for x in strip.texts)
+    assert texts.count("300 s steps") == 1 and texts.count("2025-07-01") == 1
+    assert texts.count("global 15 deg") == 1
+
+
+def _site_series(n_site=10, n_time=97, seed=2):
+    """A hand-made Golden Dome result: 10 sites, counts over 24 h at 15 min (no analysis needed)."""
+    import xarray as xr
+
+    rng = np.random.default_rng(seed)
+    sites = [f"site {i}" for i in range(n_site)]
+    counts = rng.integers(0, 5, size=(n_site, n_time))
+    attrs = {"constellation": "Golden Dome (16,000)", "satellites": 16000, "start_utc": START,
+             "duration_s": 86400.0, "step_s": 900.0, "reach_name": "solid-4kms",
+             "reach_description": "flyout 4 km/s", "model_limits": "straight-line flyout",
+             "min_sensors": 2, "min_elevation_deg": "per satellite"}
+    longest = np.array([900.0 * max((len(r) for r in "".join("x" if c < 2 else " " for c in row).split()),
+                                    default=0) for row in counts])
+    return xr.Dataset({"in_reach": (("site", "time"), counts), "sensors_in_view": (("site", "time"), counts),
+                       "in_reach_mean": ("site", counts.mean(axis=1)),
+                       "in_reach_min": ("site", counts.min(axis=1)),
+                       "longest_below_min_s": ("site", longest),
+                       "share_at_least_min": ("site", (counts >= 2).mean(axis=1))},
+                      coords={"site": sites, "time_s": ("time", 900.0 * np.arange(n_time))}, attrs=attrs)
+
+
+def test_golden_dome_series_show_every_site_in_its_own_panel_and_words_that_read():
+    from constellations.goldendome import figures as gd
+
+    ds = _site_series()
+    for fig in (gd.in_reach_timeseries(ds, k=2), gd.tracking_timeseries(ds)):
+        panels = [ax for ax in fig.axes if ax.get_title().startswith("site ")]
+        assert sorted(ax.get_title().split(":")[0] for ax in panels) == sorted(ds["site"].values)  # all 10
+        colours = {ln.get_color() for ax in panels for ln in ax.lines if ln.get_linestyle() == "-"}
+        assert colours == {F.constellation_colour("Golden Dome (16,000)")}  # the layer's identity colour
+        for ax in panels:
+            ticks = ax.yaxis.get_major_locator().tick_values(*ax.get_ylim())
+            assert np.all(np.asarray(ticks) == np.round(ticks))  # never 0.5 or 1.5 satellites
+        text = " ".join(_texts(fig))
+        assert "per satellite deg" not in text and "< 2 " not in text
+        assert not re.search(r"\d \d", text.replace("16,000", ""))  # no "2 6.3 min" run-together numbers
+    tracking = " ".join(_texts(gd.tracking_timeseries(ds)))
+    assert "above each sensor satellite's own minimum elevation" in tracking
+    # the title of each tracking panel states the longest stretch below the threshold in words
+    t0 = next(ax.get_title() for ax in gd.tracking_timeseries(ds).axes if ax.get_title().startswith("site 0"))
+    assert t0.endswith(format_duration_s(float(ds["longest_below_min_s"][0])))

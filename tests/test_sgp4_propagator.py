@@ -17,7 +17,7 @@ from skyfield.sgp4lib import TEME_to_ITRF
 
 from constellations.frames import timescale
 from constellations.geometry import EARTH_RADIUS_KM
-from constellations.sgp4_propagator import SGP4Propagator, satrec_from_mean_elements
+from constellations.sgp4_propagator import NON_PHYSICAL_CODE, SGP4Propagator, satrec_from_mean_elements
 from constellations.sources.datafiles import data_dir
 from constellations.sources.tle import Catalog, SGP4FailureWarning, parse_tle
 
@@ -135,7 +135,9 @@ def test_failure_during_the_window_is_recorded_with_its_time():
     assert bad.any() and not bad[0]
     (failure,) = prop.failed
     assert failure.t_s == t_s[np.argmax(bad)] > 0.0
-    assert prop.errors(t_s)[bad, 0].min() > 0
+    codes = prop.errors(t_s)[bad, 0]
+    assert np.all(codes != 0)  # an SGP4 error, or -1: below 100 km before SGP4 gives up
+    assert codes[0] == NON_PHYSICAL_CODE and codes[-1] > 0
 
 
 def test_satrec_from_mean_elements_round_trip():

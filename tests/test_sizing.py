@@ -142,7 +142,7 @@ def test_compare_published_ratios_by_hand():
     assert aps.loc["b", "reproduces"]  # 2,000 <= 1,600 x 1.25
     tens = df[(df.estimate == "APS 2025") & (df.k == 10)]
     assert not tens.reproduces.iloc[0]  # 7,800 is not "tens of thousands" (>= 20,000 / 1.25 = 16,000)
-    cbo = df[df.estimate == "CBO 2025"]
+    cbo = df[df.estimate == "CBO 2026"]  # the 7,800 of CBO's 2026-05-12 report
     assert list(cbo.reach) == ["a"] and bool(cbo.reproduces.iloc[0])  # not-found sizes are left out
     sixteen = df[df.estimate == "'16,000' (press)"]
     assert sixteen.ratio.iloc[0] == pytest.approx(7800 / 16000) and not sixteen.reproduces.iloc[0]

@@ -10,13 +10,20 @@ Usage::
     constellations tle FILE.tle [--designators LIST] [--name-pattern GLOB] [--altitude-km MIN MAX]
 
 Every subcommand also takes ``--debug`` (show the traceback of any error). Exit codes: 0 success,
-2 bad input (the message says which value and how to fix it), 1 internal error, 130 interrupted.
+2 bad input (the message says which value and how to fix it; also a busy or unwritable output folder,
+a run over the size limits or out of memory), 1 internal error, 130 interrupted (SIGINT, Ctrl-C),
+143 terminated (SIGTERM). An interrupted run leaves no temporary file: its staging folder is deleted
+and its output folder keeps the previous complete run (:func:`constellations.atomic.staged_folder`).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import os
+import signal
 import sys
+import threading
 import traceback
 from pathlib import Path
 
@@ -40,8 +47,31 @@ from .scenario import (
 
 __all__ = ["build_parser", "main"]
 
-EXIT_OK, EXIT_INTERNAL, EXIT_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
+EXIT_OK, EXIT_INTERNAL, EXIT_INPUT, EXIT_INTERRUPTED, EXIT_TERMINATED = 0, 1, 2, 130, 143
 PROG = "constellations"
+
+
+class Terminated(BaseException):
+    """SIGTERM arrived: unwinds like Ctrl-C (every ``finally`` runs, staging folders are deleted)."""
+
+
+def _terminate(signum, frame):
+    raise Terminated
+
+
+@contextlib.contextmanager
+def _stop_signals():
+    """SIGTERM raises :class:`Terminated` and SIGINT KeyboardInterrupt while the command runs."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    old = {signal.SIGTERM: signal.signal(signal.SIGTERM, _terminate),
+           signal.SIGINT: signal.signal(signal.SIGINT, signal.default_int_handler)}
+    try:
+        yield
+    finally:
+        for signum, handler in old.items():
+            signal.signal(signum, handler)
 
 
 class UsageError(Exception):
@@ -104,7 +134,8 @@ def build_parser() -> argparse.ArgumentParser:
         prog=PROG,
         description="Coverage and revisit of satellite mega-constellations (Kuiper, Starlink, "
                     "Golden Dome): run scenarios, compare saved results, list presets.",
-        epilog="Exit codes: 0 success, 2 bad input, 1 internal error. "
+        epilog="Exit codes: 0 success, 2 bad input (also a busy or unwritable output folder, a run "
+               "too large), 1 internal error, 130 interrupted, 143 terminated. "
                f"Example: {PROG} run --out results/default")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
@@ -270,7 +301,8 @@ COMMANDS = {"run": _cmd_run, "compare": _cmd_compare, "presets": _cmd_presets, "
 
 
 def main(argv=None) -> int:
-    """Run the command line; returns the exit code (0 ok, 2 bad input, 1 internal error).
+    """Run the command line; returns the exit code (0 ok, 2 bad input, 1 internal error, 130 SIGINT,
+    143 SIGTERM).
 
     Examples
     --------
@@ -278,6 +310,17 @@ def main(argv=None) -> int:
     name ...
     0
     """
+    with _stop_signals():
+        code = _main(argv)
+    if argv is None and code in (EXIT_INTERRUPTED, EXIT_TERMINATED):
+        # the command line: everything is cleaned up; do not wait for counting threads still busy
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    return code
+
+
+def _main(argv) -> int:
     parser = build_parser()
     debug = "--debug" in (sys.argv[1:] if argv is None else list(argv))
     try:
@@ -297,10 +340,19 @@ def main(argv=None) -> int:
             traceback.print_exc()
         print(f"{PROG}: error: {exc}", file=sys.stderr)
         return EXIT_INPUT
+    except MemoryError as exc:
+        if debug:
+            traceback.print_exc()
+        print(f"{PROG}: error: {exc or 'out of memory'}", file=sys.stderr)
+        return EXIT_INPUT
     except KeyboardInterrupt:
-        print(f"{PROG}: interrupted; files already written are complete, but without an index "
-              "the folder is not a finished run", file=sys.stderr)
+        print(f"{PROG}: interrupted (SIGINT); the unfinished run was discarded, its output folder "
+              "keeps its previous run", file=sys.stderr)
         return EXIT_INTERRUPTED
+    except Terminated:
+        print(f"{PROG}: terminated (SIGTERM); the unfinished run was discarded, its output folder "
+              "keeps its previous run", file=sys.stderr)
+        return EXIT_TERMINATED
     except Exception as exc:
         if debug:
             traceback.print_exc()

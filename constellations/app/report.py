@@ -18,13 +18,17 @@ import numpy as np
 import pandas as pd
 
 from ..atomic import atomic_write_text
-from ..pages import markdown_table, write_index
+from ..pages import escape_markdown, markdown_table, write_index
+from ..plotting.coverage_figures import headline_numbers, points_in_region
+from ..plotting.style import format_count, format_duration_s, format_percent, result_label
 from ..result import latitude_bands, summary
 
 __all__ = [
     "BAND_EDGES_DEG",
     "FIGURE_CAPTIONS",
+    "FIGURE_TITLES",
     "TABLE_NOTE",
+    "page_title",
     "parameters_from",
     "summary_markdown",
     "summary_table",
@@ -35,23 +39,49 @@ __all__ = [
 BAND_EDGES_DEG = (0.0, 30.0, 60.0, 90.0)  # bands of |latitude| in the summary
 
 TABLE_NOTE = (
-    "Shares are of the grid area (or of the population in the city sample). Revisit = gap between "
-    "accesses, in minutes; 0 where a cell is never out of view. The headline mean revisit leaves "
-    "out cells never covered (summary.csv revisit_mean_s counts them with the whole window); the "
-    "band table and the maximum include them."
+    "Shares of time are area-weighted over the grid, then population-weighted over the Natural Earth "
+    "places in the region (area / population). * Gaps and waits are over the area covered at least "
+    "once, so a never-covered polar cap (its share is in its own column) never inflates them; \"no gap\": "
+    "always in view there. Mean wait for a pass = mean response time, the average time a user arriving "
+    "at a random moment waits for the next satellite. The band table is over all cells of each band "
+    "(a band never covered reads \"never covered\"). Full precision in summary.csv (its revisit_mean_s "
+    "and revisit_max_s count never-covered cells with the whole window)."
 )
 
 FIGURE_CAPTIONS = {
-    "coverage_map": "Share of time with at least one satellite in view, per grid cell.",
-    "revisit_mean_map": "Mean revisit (mean gap between accesses), per grid cell.",
-    "revisit_max_map": "Maximum revisit (longest gap), per grid cell.",
-    "visible_map": "Time-mean number of satellites in view, per grid cell.",
-    "latitude_profiles": "Coverage, revisit and satellites in view against latitude.",
-    "revisit_cdf": "Distribution of revisit times over the grid (area-weighted).",
-    "coverage_timeseries": "Share of the grid covered at each time step.",
-    "city_visibility": "Number of satellites in view over time at selected cities.",
-    "dashboard": "Overview: maps, profiles and key numbers side by side.",
+    "dashboard": "One page: where each constellation has more satellites in view, how often several are, "
+                 "where there are gaps at all, and the headline numbers.",
+    "visible_map": "How many satellites are above the minimum elevation on average, everywhere (each map on "
+                   "its own scale when they differ a lot).",
+    "nfold_map": "Where several satellites are in view at once, the share of time with at least N (a "
+                 "capacity and redundancy proxy; N chosen to tell the constellations apart).",
+    "coverage_map": "Where and how much of the time at least one satellite is in view (maps that are "
+                    "100 % everywhere are left out and named).",
+    "revisit_mean_map": "Where users wait between passes: the mean gap, only for constellations that have "
+                        "gaps.",
+    "revisit_max_map": "The longest wait anywhere: the longest gap, only for constellations that have gaps.",
+    "latitude_profiles": "Which latitudes each constellation serves: coverage, gaps and satellites in view "
+                         "by latitude (0 drawn at the edge of log axes).",
+    "revisit_cdf": "How much of the Earth waits at most x minutes between passes (area-weighted).",
+    "coverage_timeseries": "Whether coverage changes over the day: share of the grid covered at each step "
+                           "and the mean number in view.",
+    "city_visibility": "What a user in each named place sees: satellites in view over the window.",
 }
+"""Figure name -> the one-line question it answers (the index page shows it under the heading)."""
+
+FIGURE_TITLES = {
+    "dashboard": "At a glance",
+    "visible_map": "Satellites in view",
+    "nfold_map": "Several satellites at once",
+    "coverage_map": "Coverage time",
+    "revisit_mean_map": "Mean gap between passes",
+    "revisit_max_map": "Longest gap",
+    "latitude_profiles": "By latitude",
+    "revisit_cdf": "Gaps across the Earth",
+    "coverage_timeseries": "Over the day",
+    "city_visibility": "Above named places",
+}
+"""Figure name -> heading on the index page."""
 
 
 # ----------------------------------------------------------------------------- tables
@@ -119,16 +149,20 @@ def summary_table(results, city_results=None, *, band_edges_deg=BAND_EDGES_DEG):
             if int(n) >= 2:
                 frac = ds["nfold_time_fraction"].sel(nfold=n).values
                 row[f"time_{int(n)}plus_in_view"] = _wmean(frac, w)
+        head = headline_numbers(ds)
         row.update(visible_mean=b["visible_mean"], revisit_mean_s=b["revisit_mean_s"],
                    revisit_mean_covered_s=b["revisit_mean_covered_s"],
-                   revisit_max_s=b["revisit_max_s"], mean_response_time_s=b["mean_response_time_s"])
+                   revisit_max_s=b["revisit_max_s"], mean_response_time_s=b["mean_response_time_s"],
+                   never_covered=head["never_covered"], revisit_max_covered_s=head["revisit_max_s"],
+                   mean_response_time_covered_s=head["mean_response_time_s"],
+                   synthetic=result_label(ds.attrs) != str(ds.attrs.get("constellation", "")))
         mine = bands.iloc[i * (len(band_edges_deg) - 1):(i + 1) * (len(band_edges_deg) - 1)]
         for _, r in mine.iterrows():
             label = _band_label(r["lat_min_deg"], r["lat_max_deg"])
             row[f"coverage_time_{label}"] = r["coverage_time"]
             row[f"revisit_mean_s_{label}"] = r["revisit_mean_s"]
             row[f"revisit_max_s_{label}"] = r["revisit_max_s"]
-        row.update(_population_row(city_results[i]))
+        row.update(_population_row(city_results[i], results))
         row.update(boundary=ds.attrs["boundary"], start_utc=ds.attrs["start_utc"],
                    duration_s=float(ds.attrs["duration_s"]), step_s=float(ds.attrs["step_s"]),
                    min_elevation_deg=str(ds.attrs["min_elevation_deg"]))
@@ -136,17 +170,42 @@ def summary_table(results, city_results=None, *, band_edges_deg=BAND_EDGES_DEG):
     return pd.DataFrame(rows)
 
 
-def _population_row(cds) -> dict:
+def _population_row(cds, results) -> dict:
+    """Population-weighted numbers over the city sample inside the results' region."""
     nan = float("nan")
+    nfold = results[0]["nfold"].values if "nfold" in results[0].coords else []
+    out = {"coverage_time_population": nan, "revisit_mean_s_population": nan, "visible_mean_population": nan,
+           **{f"time_{int(n)}plus_in_view_population": nan for n in nfold if int(n) >= 2},
+           "population_cities": 0, "population": 0.0}
     if cds is None:
-        return {"coverage_time_population": nan, "revisit_mean_s_population": nan,
-                "population_cities": 0}
+        return out
     w = cds["weight"].values.astype(float)
     if "population_sample" in cds.coords:
         w = np.where(cds["population_sample"].values.astype(bool), w, 0.0)
-    return {"coverage_time_population": _wmean(cds["coverage_time_fraction"].values, w),
-            "revisit_mean_s_population": _wmean(cds["revisit_mean_s"].values, w),
-            "population_cities": int(np.count_nonzero(w > 0))}
+    names = [str(n) for n in cds["name"].values] if "name" in cds.coords else None
+    inside = points_in_region(results, cds["lat_deg"].values, cds["lon_deg"].values, names)
+    if not np.isfinite(float(results[0].attrs.get("grid_spacing_deg", np.nan))):
+        # a city-list run: its own points (weighted by population) are the sample
+        ds = results[0]
+        grid_w = ds["weight"].values.astype(float)
+        same = names is not None and "name" in ds.coords
+        if same:
+            own = {str(n): k for k, n in enumerate(ds["name"].values)}
+            w = np.array([grid_w[own[n]] if n in own else 0.0 for n in names])
+    w = np.where(inside, w, 0.0)
+    if not (w > 0).any():
+        return out
+    out.update(coverage_time_population=_wmean(cds["coverage_time_fraction"].values, w),
+               revisit_mean_s_population=_wmean(cds["revisit_mean_s"].values, w),
+               visible_mean_population=_wmean(cds["visible_mean"].values, w)
+               if "visible_mean" in cds else nan,
+               population_cities=int(np.count_nonzero(w > 0)), population=float(w.sum()))
+    if "nfold_time_fraction" in cds:
+        for n in cds["nfold"].values:
+            if int(n) >= 2:
+                out[f"time_{int(n)}plus_in_view_population"] = _wmean(
+                    cds["nfold_time_fraction"].sel(nfold=n).values, w)
+    return out
 
 
 def _pct(x) -> str:
@@ -157,14 +216,29 @@ def _minutes(x) -> str:
     return "n/a" if not np.isfinite(x) else f"{x / 60.0:.1f}"
 
 
+def _gap(x) -> str:
+    if not np.isfinite(x):
+        return "never covered"
+    return "no gap" if x == 0 else format_duration_s(x)
+
+
+def _pair(area, population) -> str:
+    """``"85.0 % / 97.1 %"``: area share, then population share (the latter only when computed)."""
+    if not np.isfinite(population):
+        return format_percent(area)
+    return f"{format_percent(area)} / {format_percent(population)}"
+
+
 def _table_rows(table) -> tuple[list[list[str]], list[list[str]]]:
     """(headline, bands) tables as rows of strings, first row the header."""
     nfold_cols = [c for c in table.columns if c.startswith("time_") and c.endswith("plus_in_view")]
     own_starts = "start_utc" in table.columns and table["start_utc"].nunique() > 1
-    head = (["Constellation", *(["Start (UTC)"] if own_starts else []), "Satellites", "Ever covered",
-             "Coverage time (area)", "Coverage time (population)"]
-            + [f"≥{c.split('_')[1].removesuffix('plus')} in view" for c in nfold_cols]
-            + ["Mean in view", "Mean revisit, covered area (min)", "Max revisit (min)"])
+    has_pop = "coverage_time_population" in table.columns and table["coverage_time_population"].notna().any()
+    per = " (area / population)" if has_pop else " (area)"
+    head = (["Constellation", *(["Start (UTC)"] if own_starts else []), "Satellites", "Area never covered",
+             "Time with ≥1 in view" + per]
+            + [f"≥{c.split('_')[1].removesuffix('plus')} in view" + per for c in nfold_cols]
+            + ["Mean in view" + per, "Mean gap*", "Longest gap*", "Mean wait for a pass*"])
     main = [head]
     bands = sorted({c.removeprefix("revisit_mean_s_") for c in table.columns
                     if c.startswith("revisit_mean_s_abslat_")},
@@ -172,19 +246,29 @@ def _table_rows(table) -> tuple[list[list[str]], list[list[str]]]:
     band_head = ["Constellation"]
     for b in bands:
         lo, hi = b.split("_")[1:]
-        band_head += [f"|lat| {lo}-{hi}°: coverage", f"{lo}-{hi}°: mean / max revisit (min)"]
+        band_head += [f"|lat| {lo}-{hi}°: time with ≥1 in view", f"{lo}-{hi}°: mean / longest gap"]
     band_rows = [band_head]
+    nan = float("nan")
     for _, r in table.iterrows():
-        main.append([str(r["constellation"])] + ([str(r["start_utc"])] if own_starts else [])
-                    + [f"{int(r['satellites']):,}", _pct(r["ever_covered"]),
-                       _pct(r["coverage_time"]), _pct(r["coverage_time_population"])]
-                    + [_pct(r[c]) for c in nfold_cols]
-                    + [f"{r['visible_mean']:.2f}", _minutes(r["revisit_mean_covered_s"]),
-                       _minutes(r["revisit_max_s"])])
-        cells = [str(r["constellation"])]
+        name = str(r["constellation"]) + (" [synthetic layout]" if r.get("synthetic", False) else "")
+        def pop(key, r=r):
+            return r.get(key, nan) if has_pop else nan
+
+        mean_in_view = (f"{r['visible_mean']:.1f}" if not np.isfinite(pop("visible_mean_population"))
+                        else f"{r['visible_mean']:.1f} / {pop('visible_mean_population'):.1f}")
+        main.append([name] + ([str(r["start_utc"])] if own_starts else [])
+                    + [format_count(r["satellites"]), format_percent(r.get("never_covered", nan)),
+                       _pair(r["coverage_time"], pop("coverage_time_population"))]
+                    + [_pair(r[c], pop(c + "_population")) for c in nfold_cols]
+                    + [mean_in_view, _gap(r["revisit_mean_covered_s"]),
+                       _gap(r.get("revisit_max_covered_s", r["revisit_max_s"])),
+                       _gap(r.get("mean_response_time_covered_s", r["mean_response_time_s"]))])
+        cells = [name]
         for b in bands:
-            cells += [_pct(r[f"coverage_time_{b}"]),
-                      f"{_minutes(r[f'revisit_mean_s_{b}'])} / {_minutes(r[f'revisit_max_s_{b}'])}"]
+            never = not r[f"coverage_time_{b}"] > 0
+            cells += [format_percent(r[f"coverage_time_{b}"]),
+                      "never covered" if never
+                      else f"{_gap(r[f'revisit_mean_s_{b}'])} / {_gap(r[f'revisit_max_s_{b}'])}"]
         band_rows.append(cells)
     return main, band_rows
 
@@ -196,11 +280,34 @@ def summary_markdown(table) -> str:
             + markdown_table(bands) + "\n")
 
 
+_CSV_FORMULA = ("=", "+", "-", "@", "\t", "\r")  # a cell starting so is a formula in a spreadsheet
+
+
+def csv_safe(table):
+    """The table with text cells that a spreadsheet would run as a formula (``=``, ``+``, ``-``, ``@``)
+    prefixed with ``'`` (OWASP's CSV-injection rule); numbers and other text are unchanged.
+
+    Quotes, commas and line breaks in text are quoted by the CSV writer itself.
+
+    Examples
+    --------
+    >>> csv_safe(pd.DataFrame({"name": ["=HYPERLINK(1)", "Kuiper"], "x": [-1.0, 2.0]}))["name"].tolist()
+    ["'=HYPERLINK(1)", 'Kuiper']
+    """
+    out = table.copy()
+    for col in out.columns:
+        if not pd.api.types.is_numeric_dtype(out[col]) and not pd.api.types.is_bool_dtype(out[col]):
+            out[col] = [f"'{v}" if isinstance(v, str) and v.startswith(_CSV_FORMULA) else v
+                        for v in out[col]]
+    return out
+
+
 def write_tables(table, out_dir, *, title: str = "Summary", caption: str = "") -> list[Path]:
     """Write ``summary.csv`` (all columns, full precision) and ``summary.md`` (formatted)."""
     out_dir = Path(out_dir)
-    csv = atomic_write_text(out_dir / "summary.csv", table.to_csv(index=False))
-    text = f"# {title}\n\n" + (f"{caption}\n\n" if caption else "") + summary_markdown(table)
+    csv = atomic_write_text(out_dir / "summary.csv", csv_safe(table).to_csv(index=False))
+    text = (f"# {escape_markdown(title, line_start=False)}\n\n"
+            + (f"{escape_markdown(caption)}\n\n" if caption else "") + summary_markdown(table))
     text += ("\n" + TABLE_NOTE + " Full precision and more columns in summary.csv.\n")
     md = atomic_write_text(out_dir / "summary.md", text)
     return [csv, md]
@@ -245,7 +352,25 @@ def write_coverage_index(out_dir, results, table, *, title: str, description: st
         ``[index.md, index.html]``.
     """
     main, bands = _table_rows(table)
-    return write_index(out_dir, title=title, description=description, caption=caption, figures=figures,
+    order = [n for n in FIGURE_TITLES if n in figures] + [n for n in figures if n not in FIGURE_TITLES]
+    return write_index(out_dir, title=page_title(results, title), description=description, caption=caption,
+                       figures={n: figures[n] for n in order},
                        tables=[("", main), ("By band of absolute latitude (area-weighted):", bands)],
                        data_files=data_files, parameters=parameters_from(results), note=TABLE_NOTE,
-                       captions=FIGURE_CAPTIONS)
+                       captions=FIGURE_CAPTIONS, titles=FIGURE_TITLES)
+
+
+def page_title(results, run_title: str = "") -> str:
+    """The index page's title: what is compared, then the run's own title (e.g. the scenario).
+
+    Examples
+    --------
+    >>> import xarray as xr
+    >>> page_title([xr.Dataset(attrs={"constellation": "A"}), xr.Dataset(attrs={"constellation": "B"})],
+    ...            "Scenario ab")
+    'A vs B: satellites in view, coverage and gaps (Scenario ab)'
+    """
+    names = [result_label(ds.attrs) for ds in results]
+    what = " vs ".join(names) if len(names) > 1 else (names[0] if names else "Coverage")
+    text = f"{what}: satellites in view, coverage and gaps"
+    return f"{text} ({run_title})" if run_title else text

@@ -7,37 +7,48 @@ coverage scenarios through :func:`analyze_scenario` and :func:`write_run`, a ``k
 "golden_dome_sizing"`` file through :func:`constellations.goldendome.run.run_scenario`
 (:func:`runner`). :func:`compare_results` rebuilds the tables, figures and index of saved results.
 
-A results folder is recognisable when interrupted: each file appears complete or not at all (temporary
-name + rename), a stale index is deleted first, and the index, written last, exists only when
-everything else does.
+A results folder is written all at once (:func:`constellations.atomic.staged_folder`): the run writes
+into a staging folder next to it, which replaces the folder in one atomic exchange only when everything
+is written, so a folder always holds one complete run (the previous one until the new one is done).
+Every output folder of the command is locked and checked before any computing (:func:`run_scenarios`),
+and so are the size limits and the memory a run needs (:func:`check_limits`, :func:`check_memory`).
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
-import shutil
-import tempfile
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
 
-from ..engine import analyze
+from ..atomic import FolderError, check_folder, folder_lock, relocate, staged_folder
+from ..engine import CELLS_PER_CHUNK, SAT_STEPS_PER_CHUNK, analyze
+from ..geometry import EARTH_RADIUS_KM, central_angle_rad, footprint_area_fraction
 from ..goldendome import run as goldendome_run
 from ..pages import remove_index
 from ..plotting import draw_figures
 from ..race import run as race_run
 from ..result import load, save
+from ..sources import naturalearth
+from ..validation import MAX_CELLS, MAX_SATELLITE_STEPS, MAX_STEPS, Checker
 from .report import summary_markdown, summary_table, write_coverage_index, write_tables
 from .scenario import DEFAULT_SCENARIO, FIGURE_NAMES, Scenario, load_scenario, read_scenario, scenario_kind
 
 __all__ = [
     "RESULTS_DIR",
     "analyze_scenario",
+    "available_memory_bytes",
     "build_sources",
+    "check_limits",
+    "check_memory",
     "compare_results",
+    "estimate_cells",
+    "estimate_memory_bytes",
+    "estimate_output_bytes",
     "output_folder",
     "run_scenarios",
     "runner",
@@ -46,6 +57,34 @@ __all__ = [
 ]
 
 RESULTS_DIR = Path("results")  # default parent of the output folders, relative to the working folder
+MAP_FIGURE_NAMES = frozenset({"coverage_map", "revisit_mean_map", "revisit_max_map", "visible_map",
+                              "nfold_map", "dashboard"})
+
+# Memory of a coverage run: peak resident set size above the imported package, measured on this
+# project's 2-CPU, 24 GiB development machine (Python 3.11, numpy 2, exact windows, 2 counting threads)
+# with whole runs (run_scenarios, figures off, getrusage(RUSAGE_SELF).ru_maxrss minus VmRSS after the
+# imports) of Walker shells at 550 km / 25 deg, 60 s steps: 14 runs, global grids of 2,578 to 2,640,174
+# cells, 24 to 8,000 satellites, 1 to 24 h. A non-negative least-squares fit of the five terms below
+# is within -17 % / +3 % of every run from 40,000 cells on (small runs: up to 2.3x over, the base);
+# MEMORY_MARGIN covers the -17 %. Per cell 642 bytes (the 600-650 QA measured); the pair term is the
+# exact windows' (cell, satellite) candidates of the chunks in flight (2 x threads + 1), which
+# dominates for dense constellations on fine grids (4,000 satellites, 1 deg grid: 5.6 GiB).
+MEMORY_BASE_BYTES = 280 * 2**20  # kernels, tables and the first chunks of a small run
+MEMORY_BYTES_PER_CELL = 642.0  # accumulators, the result and the grid arrays of one cell
+MEMORY_BYTES_PER_CELL_HOUR = 226.0  # access windows and gaps kept, per cell and hour of window
+MEMORY_BYTES_PER_PAIR = 104.0  # per (step, cell, satellite in view) of the chunks in flight
+MEMORY_BYTES_PER_CELL_STEP = 17.7  # per (step, cell) count of the chunks in flight
+MEMORY_BYTES_PER_RESULT_CELL = 230.0  # each further constellation's result held until written (nbytes)
+MEMORY_FIGURE_BYTES_PER_CELL = 2600.0  # drawing map figures (one run: 0.5 deg grid, map + dashboard)
+MEMORY_CHUNKS_IN_FLIGHT = 5  # chunks alive at once: 2 per counting thread queued, one being added
+MEMORY_MARGIN = 1.2  # the estimate is the fit times this
+MEMORY_SHARE = 0.8  # a run may take at most this share of the memory available (MemAvailable)
+
+# Size of the outputs, for the disk-space preflight (upper bounds from the runs above).
+DISK_BYTES_PER_RESULT = 256 * 2**10  # attributes and coordinates of one NetCDF file
+DISK_BYTES_PER_CELL = 300.0  # per cell of one NetCDF result (about 30 float64 variables)
+DISK_BYTES_PER_COUNT = 4.0  # per kept (step, city) count of a city result
+DISK_BYTES_PER_FIGURE = 4 * 2**20  # one figure file (the dashboard PNG of a 1 deg grid is ~2 MiB)
 
 Report = Callable[[str], None] | None
 
@@ -66,6 +105,206 @@ def runner(kind: str) -> Callable:
         return goldendome_run.run_scenario
     raise ValueError(f"kind = {kind!r}: no runner of its own; 'deployment_race' and 'golden_dome_sizing' "
                      "have one, coverage scenarios run with analyze_scenario()")
+
+
+# ----------------------------------------------------------------------------- limits
+
+def _duration_key(scenario: Scenario) -> str:
+    return "duration_h" if "duration_h" in scenario.raw else "duration_s"
+
+
+def _spacing_key(scenario: Scenario) -> str:
+    grid = scenario.raw.get("grid", {})
+    return "grid.spacing_km" if isinstance(grid, dict) and "spacing_km" in grid else "grid.spacing_deg"
+
+
+def _raw(scenario: Scenario, key: str):
+    value = scenario.raw
+    for part in key.split("."):
+        value = value.get(part) if isinstance(value, dict) else None
+    return value
+
+
+def estimate_cells(scenario: Scenario) -> int:
+    """The number of cells of a scenario's grid, from its spacing and region, without building it.
+
+    A global equal-area grid of spacing ``d`` (radians) has ``4 pi / d**2`` cells; a region has its
+    share of the sphere (a country: its bounding box, an upper bound); a city list has one point per
+    city.
+
+    Examples
+    --------
+    >>> from constellations.app.scenario import load_scenario
+    >>> estimate_cells(load_scenario("tiny"))  # 15 deg: 183 cells
+    184
+    """
+    g = scenario.grid
+    if g.region == "cities":
+        return len(g.value)
+    share = 1.0
+    if g.region in ("lat_band", "box", "country"):
+        if g.region == "lat_band":
+            lat_min, lat_max, lon_min, lon_max = (*g.value, -180.0, 180.0)
+        elif g.region == "box":
+            lat_min, lat_max, lon_min, lon_max = g.value
+        else:
+            lat_min, lat_max, lon_min, lon_max = naturalearth.country_bounds(g.value)
+        span = (lon_max - lon_min) % 360.0 or 360.0
+        share = 0.5 * (np.sin(np.radians(lat_max)) - np.sin(np.radians(lat_min))) * span / 360.0
+    return int(np.ceil(4.0 * np.pi * share / np.radians(g.spacing_deg) ** 2))
+
+
+def _city_points(scenario: Scenario) -> int:
+    """An upper bound of the city points analysed beside the grid."""
+    n = len(scenario.figure_cities)
+    if scenario.population_weighted:
+        n += len(naturalearth.cities(min_population=scenario.city_min_population)["name"])
+    return n
+
+
+def check_limits(scenario: Scenario, sources: Sequence | None = None) -> None:
+    """Refuse, before any computing, a scenario that asks for too many steps, cells or satellite-steps.
+
+    Limits (:mod:`constellations.validation`): :data:`~constellations.validation.MAX_STEPS` time
+    steps, :data:`~constellations.validation.MAX_CELLS` grid cells (estimated by
+    :func:`estimate_cells`) and, once the satellite sources are built,
+    :data:`~constellations.validation.MAX_SATELLITE_STEPS` satellites x steps per constellation.
+
+    Raises
+    ------
+    ValueError
+        ``FILE: key = VALUE: asks for N ..., more than the limit of M; fix``, naming the key
+        (``duration_h``/``duration_s``, ``grid.spacing_deg``/``grid.spacing_km``,
+        ``constellations[i]``).
+
+    Examples
+    --------
+    >>> from constellations.app.scenario import Scenario
+    >>> s = Scenario.from_dict({"name": "long", "start": "2025-07-01T00:00:00Z", "duration_h": 1e6,
+    ...     "step_s": 60, "grid": {"spacing_deg": 10}, "constellations": [{"preset": "kuiper_2025"}]})
+    >>> try:
+    ...     check_limits(s)
+    ... except ValueError as e:
+    ...     print(str(e)[:72])
+    scenario: duration_h = 1000000.0: asks for 60,000,000 time steps of 60 s
+    """
+    c = Checker(scenario.path or "scenario")
+    which = _duration_key(scenario)
+    n_steps = scenario.n_steps
+    c.at_most(_raw(scenario, which), which, n_steps, MAX_STEPS, f"time steps of {scenario.step_s:g} s",
+              f"shorten {which} or lengthen step_s (a year at 30 s steps is 1,051,200 steps)")
+    if scenario.grid.region != "cities":
+        key = _spacing_key(scenario)
+        c.at_most(_raw(scenario, key), key, estimate_cells(scenario), MAX_CELLS, "grid cells",
+                  "use a coarser spacing or a smaller region (lat_band, box, country)")
+    for spec, source in zip(scenario.constellations, sources or (), strict=False):
+        n_sat = len(source)
+        c.at_most(spec.label or spec.preset or spec.describe(), spec.key, n_sat * n_steps,
+                  MAX_SATELLITE_STEPS, f"satellite-steps ({n_sat:,} satellites x {n_steps:,} steps)",
+                  f"shorten {which}, lengthen step_s or select fewer satellites")
+
+
+def available_memory_bytes() -> int:
+    """Memory available to a new run now: ``MemAvailable`` of ``/proc/meminfo`` (Linux), else the
+    physical memory."""
+    try:
+        with open("/proc/meminfo", encoding="ascii") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):  # pragma: no cover - non-POSIX
+        return 8 * 2**30
+
+
+def _in_view_mean(source, start) -> float:
+    """Mean number of a source's satellites in view of a point: the sum of their footprint area shares."""
+    prop = source.propagator(start)
+    _, _, radius_km = prop.subsatellite(np.zeros(1))
+    altitude_km = np.reshape(np.asarray(radius_km, dtype=float), -1)[-prop.n_sat:] - EARTH_RADIUS_KM
+    nadir = np.asarray(source.max_nadir_deg_per_sat(), dtype=float)
+    nadir = None if np.all(np.isinf(nadir)) else np.where(np.isinf(nadir), 90.0, nadir)
+    with np.errstate(invalid="ignore"):
+        lam = central_angle_rad(altitude_km, source.min_elevation_deg_per_sat(), nadir)
+    return float(np.nansum(footprint_area_fraction(lam)))
+
+
+def estimate_memory_bytes(scenario: Scenario, sources: Sequence) -> float:
+    """Peak memory of a coverage run above the imported package, bytes, from the measured constants.
+
+    ``MEMORY_MARGIN * (MEMORY_BASE_BYTES + cells * (MEMORY_BYTES_PER_CELL + MEMORY_BYTES_PER_CELL_HOUR *
+    hours + MEMORY_BYTES_PER_RESULT_CELL * (results - 1)) + steps_in_flight * cells *
+    (MEMORY_BYTES_PER_CELL_STEP + MEMORY_BYTES_PER_PAIR * in_view))`` for the constellation that needs
+    most, where ``steps_in_flight`` is :data:`MEMORY_CHUNKS_IN_FLIGHT` chunks of the engine's length
+    (at most the window) and ``in_view`` the mean number of its satellites in view (the sum of their
+    footprint area shares); map figures add ``MEMORY_FIGURE_BYTES_PER_CELL * cells``. Cells include
+    the city points.
+    """
+    cells = estimate_cells(scenario) + _city_points(scenario)
+    per_source = []
+    for spec, source in zip(scenario.constellations, sources, strict=True):
+        chunk = int(np.clip(min(CELLS_PER_CHUNK // max(cells, 1), SAT_STEPS_PER_CHUNK // max(len(source), 1)),
+                            1, 720))
+        steps = min(scenario.n_steps, MEMORY_CHUNKS_IN_FLIGHT * chunk)
+        in_view = _in_view_mean(source, spec.analysis_start(source, scenario.start))
+        per_source.append(steps * cells * (MEMORY_BYTES_PER_CELL_STEP + MEMORY_BYTES_PER_PAIR * in_view))
+    hours = scenario.duration_s / 3600.0
+    figures = MEMORY_FIGURE_BYTES_PER_CELL if set(scenario.figure_names) & MAP_FIGURE_NAMES else 0.0
+    return MEMORY_MARGIN * (
+        MEMORY_BASE_BYTES + max(per_source, default=0.0)
+        + cells * (MEMORY_BYTES_PER_CELL + MEMORY_BYTES_PER_CELL_HOUR * hours + figures
+                   + MEMORY_BYTES_PER_RESULT_CELL * max(0, len(sources) - 1)))
+
+
+def _gib(n_bytes: float) -> str:
+    return f"{n_bytes / 2**30:,.2f} GiB"
+
+
+def _memory_text(scenario: Scenario, sources: Sequence) -> str:
+    cells = estimate_cells(scenario) + _city_points(scenario)
+    return (f"about {_gib(estimate_memory_bytes(scenario, sources))} for {cells:,} cells and points, "
+            f"{max((len(s) for s in sources), default=0):,} satellites and {scenario.n_steps:,} steps")
+
+
+def check_memory(scenario: Scenario, sources: Sequence, available: float | None = None) -> None:
+    """Refuse, before any computing, a run whose memory estimate exceeds the memory available.
+
+    Compares :func:`estimate_memory_bytes` with :data:`MEMORY_SHARE` of
+    :func:`available_memory_bytes` (or ``available``, bytes).
+
+    Raises
+    ------
+    ValueError
+        Naming the grid's key, the estimate and the memory available.
+    """
+    available = available_memory_bytes() if available is None else available
+    need = estimate_memory_bytes(scenario, sources)
+    if need > MEMORY_SHARE * available:
+        key = _spacing_key(scenario) if scenario.grid.region != "cities" else "grid.cities"
+        raise Checker(scenario.path or "scenario").error(
+            key, _raw(scenario, key), f"the run needs {_memory_text(scenario, sources)}, more than "
+            f"{MEMORY_SHARE:.0%} of the {_gib(available)} of memory available now; use a coarser spacing, "
+            "a smaller region, fewer satellites or a shorter window (or free memory)")
+
+
+def estimate_output_bytes(scenario: Scenario | None, sources: Sequence = (), *, figure_names=None,
+                          formats=None) -> float:
+    """Size of a run's outputs, bytes (an upper bound for the disk-space preflight).
+
+    ``None`` (a run of another kind) gives the size of a small run's files.
+    """
+    if scenario is None:
+        return 20 * DISK_BYTES_PER_FIGURE
+    n = max(1, len(scenario.constellations))
+    cells = estimate_cells(scenario)
+    cities = _city_points(scenario)
+    names = scenario.figure_names if figure_names is None else figure_names
+    n_files = len(names) * len(formats or scenario.formats)
+    return (2 * n * DISK_BYTES_PER_RESULT + n * DISK_BYTES_PER_CELL * (cells + cities)
+            + n * DISK_BYTES_PER_COUNT * cities * scenario.n_steps + n_files * DISK_BYTES_PER_FIGURE)
 
 
 # ----------------------------------------------------------------------------- coverage analysis
@@ -161,33 +400,22 @@ def figure_city_subset(cds):
 
 
 def _draw(results, city_results, out_dir: Path, names, caption, formats, progress) -> dict:
-    """Draw the figures into a hidden staging folder, then move each file into place."""
+    """Draw the figures into ``out_dir`` (each file atomically; the run's folder is staged as a whole)."""
     if not names:
         return {}
     cities = [figure_city_subset(c) for c in city_results]
     cities = [c for c in cities if c is not None]
     names = [n for n in names if n != "city_visibility" or cities]
-    staging = Path(tempfile.mkdtemp(prefix=".figures-", dir=out_dir))
     drawn: dict[str, list[Path]] = {}
-    try:
-        bar = _bar(len(names), progress, "figures")
-        for name in names:
-            got = draw_figures(list(results), staging, [name], city_results=cities or None,
-                               caption=caption, formats=tuple(formats))
-            for key, paths in got.items():
-                drawn.setdefault(key, []).extend(Path(p) for p in paths)
-            bar.update(1)
-        bar.close()
-        final: dict[str, list[Path]] = {}
-        for key, paths in drawn.items():
-            for p in paths:
-                target = out_dir / p.resolve().relative_to(staging.resolve())
-                target.parent.mkdir(parents=True, exist_ok=True)
-                os.replace(p, target)
-                final.setdefault(key, []).append(target)
-        return final
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
+    bar = _bar(len(names), progress, "figures")
+    for name in names:
+        got = draw_figures(list(results), out_dir, [name], city_results=cities or None,
+                           caption=caption, formats=tuple(formats))
+        for key, paths in got.items():
+            drawn.setdefault(key, []).extend(Path(p) for p in paths)
+        bar.update(1)
+    bar.close()
+    return drawn
 
 
 class _NoBar:
@@ -336,12 +564,27 @@ def run_scenarios(names: Sequence = (), out: Path | None = None, *, threads: int
     Raises
     ------
     ValueError, FileNotFoundError
-        Before any work, for the first mistake in any of the files.
+        Before any work, for the first mistake in any of the files, a size limit or the memory
+        estimate (:func:`check_limits`, :func:`check_memory`), or an output folder that cannot be
+        written or is being written by another run (:class:`constellations.atomic.FolderError`).
+    MemoryError
+        The run ran out of memory after all; the message gives the estimate.
+
+    Notes
+    -----
+    Every output folder is locked for the whole command and checked (writable, disk space) before
+    the first analysis; each is written through :func:`constellations.atomic.staged_folder`, so it
+    holds either its previous run or the complete new one, never a mix.
     """
     names = list(names) or [DEFAULT_SCENARIO]
     kinds = {str(n): scenario_kind(n) for n in names}  # every file read and its kind checked first
     coverage = {str(n): load_scenario(n) for n in names if kinds[str(n)] == "coverage"}
+    for s in coverage.values():
+        check_limits(s)  # steps and cells, before reading any TLE file
     sources = {n: build_sources(s) for n, s in coverage.items()}  # TLE filters too, before any run
+    for n, s in coverage.items():
+        check_limits(s, sources[n])
+        check_memory(s, sources[n])
     special = {str(n): read_scenario(n)[0] for n in names if kinds[str(n)] != "coverage"}
     slugs = {n: coverage[n].slug if n in coverage else special[n].stem for n in map(str, names)}
     taken = list(slugs.values())
@@ -350,23 +593,27 @@ def run_scenarios(names: Sequence = (), out: Path | None = None, *, threads: int
         raise ValueError(f"several scenarios are named {dup}; their outputs would share a folder. "
                          "Give each scenario file a distinct name = \"...\" (or file name)")
     several = len(names) > 1
-    folders = []
-    for name in map(str, names):
-        folder = output_folder(out, slugs[name], several)
-        t0 = time.perf_counter()
-        if name in coverage:
-            _run_coverage(coverage[name], sources[name], folder, threads=threads, figure_names=figure_names,
-                          formats=formats, progress=progress, report=report, done=done, t0=t0)
-        else:
-            if report:
-                report(f"Scenario {slugs[name]} ({kinds[name]})")
-            runner(kinds[name])(special[name], folder, formats=formats,
-                                progress=None if progress else False)
-            if done:
-                done(f"{slugs[name]}: wrote {folder}/ (index.md, index.html) in "
-                     f"{time.perf_counter() - t0:.1f} s\n")
-        folders.append(folder)
-    return folders
+    folders = {name: output_folder(out, slugs[name], several) for name in map(str, names)}
+    with contextlib.ExitStack() as locks:
+        for name, folder in folders.items():  # every folder locked and checked before any computing
+            locks.enter_context(folder_lock(folder))
+            check_folder(folder, estimate_output_bytes(coverage.get(name), sources.get(name, ()),
+                                                       figure_names=figure_names, formats=formats))
+        for name, folder in folders.items():
+            t0 = time.perf_counter()
+            if name in coverage:
+                _run_coverage(coverage[name], sources[name], folder, threads=threads,
+                              figure_names=figure_names, formats=formats, progress=progress, report=report,
+                              done=done, t0=t0)
+            else:
+                if report:
+                    report(f"Scenario {slugs[name]} ({kinds[name]})")
+                runner(kinds[name])(special[name], folder, formats=formats,
+                                    progress=None if progress else False)
+                if done:
+                    done(f"{slugs[name]}: wrote {folder}/ (index.md, index.html) in "
+                         f"{time.perf_counter() - t0:.1f} s\n")
+    return list(folders.values())
 
 
 def _run_coverage(scenario: Scenario, sources: list, folder: Path, *, threads, figure_names, formats,
@@ -374,13 +621,21 @@ def _run_coverage(scenario: Scenario, sources: list, folder: Path, *, threads, f
     if report:
         report(f"Scenario {scenario.name}: {len(scenario.constellations)} constellation(s), "
                f"{scenario.grid.describe()}, {scenario.n_steps} steps of {scenario.step_s:g} s")
-    # analyze() draws its own bar on a terminal when the work is long enough (None)
-    results, city_results = analyze_scenario(scenario, sources=sources, threads=threads,
-                                             progress=None if progress else False, report=report)
-    written = write_run(folder, results, city_results, title=f"Scenario {scenario.name}",
-                        description=scenario.description, caption=scenario.caption(),
-                        figure_names=scenario.figure_names if figure_names is None else figure_names,
-                        formats=formats or scenario.formats, progress=progress)
+    names = scenario.figure_names if figure_names is None else figure_names
+    needed = estimate_output_bytes(scenario, sources, figure_names=names, formats=formats)
+    try:
+        with staged_folder(folder, needed_bytes=needed, what=f"coverage scenario {scenario.name}") as stage:
+            # analyze() draws its own bar on a terminal when the work is long enough (None)
+            results, city_results = analyze_scenario(scenario, sources=sources, threads=threads,
+                                                     progress=None if progress else False, report=report)
+            written = write_run(stage, results, city_results, title=f"Scenario {scenario.name}",
+                                description=scenario.description, caption=scenario.caption(),
+                                figure_names=names, formats=formats or scenario.formats, progress=progress)
+    except MemoryError:
+        raise MemoryError(f"{scenario.path or scenario.name}: out of memory; the estimate was "
+                          f"{_memory_text(scenario, sources)} (available now: "
+                          f"{_gib(available_memory_bytes())}); use a coarser grid spacing, fewer steps or "
+                          "fewer satellites") from None
     if done:
         n_fig = sum(len(v) for v in written["figures"].values())
         done(f"{scenario.name}: wrote {folder}/ ({len(written['netcdf'])} NetCDF, {n_fig} figure files, "
@@ -412,8 +667,13 @@ def compare_results(inputs: Sequence, out: Path | None = None, *, figure_names: 
     FileNotFoundError, ValueError
         An empty folder, a missing file, a file that is not a coverage result, only city results.
     """
+    out = Path(out) if out is not None else RESULTS_DIR / "compare"
+    target = Path(os.path.realpath(out))
     paths = []
     for p in map(Path, inputs):
+        if target == Path(os.path.realpath(p)) or target in Path(os.path.realpath(p)).parents:
+            raise FolderError(f"{out}: holds the input {p}; a comparison replaces its whole output folder, "
+                              "write it elsewhere with --out DIR")
         if p.is_dir():
             found = sorted(p.glob("*.nc"))
             if not found:
@@ -432,7 +692,6 @@ def compare_results(inputs: Sequence, out: Path | None = None, *, figure_names: 
     results, city_results = split_results(datasets)
     if not results:
         raise ValueError("only city results given; add the grid results (<slug>.nc) too")
-    out = Path(out) if out is not None else RESULTS_DIR / "compare"
     scen = sorted({str(ds.attrs.get("scenario_name", "")) for ds in results} - {""})
     a = results[0].attrs
     caption = (f"{'Scenario ' + ', '.join(scen) + ' (from saved results)' if scen else 'Saved results'}: "
@@ -442,9 +701,12 @@ def compare_results(inputs: Sequence, out: Path | None = None, *, figure_names: 
     differ = [k for k in keys if len({str(ds.attrs[k]) for ds in results}) > 1]
     if differ:
         caption += f". Note: the results differ in {', '.join(differ)}; compare with care"
-    written = write_run(out, results, city_results, title="Comparison of saved results", caption=caption,
-                        figure_names=FIGURE_NAMES if figure_names is None else figure_names,
-                        formats=formats or ("png",), save_results=False,
-                        data_files=[p.resolve() for p in paths], progress=progress)
+    names = FIGURE_NAMES if figure_names is None else figure_names
+    needed = len(names) * len(formats or ("png",)) * DISK_BYTES_PER_FIGURE
+    with staged_folder(out, needed_bytes=needed, what="comparison") as stage:
+        written = write_run(stage, results, city_results, title="Comparison of saved results",
+                            caption=caption, figure_names=names, formats=formats or ("png",),
+                            save_results=False, data_files=[p.resolve() for p in paths], progress=progress)
+    written = relocate(written, stage, out)
     written["out"] = out
     return written

@@ -17,7 +17,7 @@ Format (all keys; ``#`` marks optional ones)::
     name = "kuiper_vs_starlink"            # also the default output folder name
     description = "..."                    # optional
     start = "2025-07-01T00:00:00Z"         # UTC, ISO 8601 (a TOML date-time also works)
-    duration_h = 24                        # or duration_s = 86400
+    duration_h = 24                        # or duration_s = 86400; a whole number of steps
     step_s = 60                            # at most 300 (access windows are exact)
 
     [grid]
@@ -42,7 +42,9 @@ Format (all keys; ``#`` marks optional ones)::
     [[constellations]]                     # real satellites from a TLE file (SGP4)
     tle = "tle/kuiper_20251003_from_active.tle"   # in the data folder (or beside this file, or absolute)
     designators = ["2025-088", "2025-134", "2025-151"]   # optional filters:
-    # name_pattern = "KUIPER-*"; altitude_km = [600, 650]; max_epoch_age_days = 3
+    # name_pattern = "KUIPER-*"; altitude_km = [600, 650]
+    # max_epoch_age_days = 30              # see "TLE epochs" below
+    # start = "epoch"                      # analyse from the catalog's newest epoch
     min_elevation_deg = 35.0
     # min_elevation_by_altitude = [{ altitude_km = [400, 500], min_elevation_deg = 20.0 }]
     #   (per satellite by its mean altitude, [min, max) km; min_elevation_deg elsewhere)
@@ -60,12 +62,27 @@ Format (all keys; ``#`` marks optional ones)::
 
     [output]                               # optional
     formats = ["png"]                      # png, svg, pdf
+
+TLE epochs: element sets are trusted within ``max_epoch_age_days`` (default 14 days,
+:data:`constellations.sources.tle.DEFAULT_MAX_EPOCH_AGE_DAYS`) of every analysed time. Without the
+key, a TLE entry whose window (its start, or the scenario's, plus the duration) reaches further from
+the epoch of any of its satellites is refused at load, before any computing. With the key, the
+satellites further than that from the window are dropped (shown in the catalog report) and the rest
+are analysed.
+
+Durations: ``duration_s`` (or ``3600 * duration_h``) must be a whole number of ``step_s`` steps, so
+every figure, caption and table states the same window; ``duration_s = 1000`` with ``step_s = 600``
+is refused with the two nearest whole windows.
+
+Paths in results: the scenario file is stored by its name, TLE files relative to the data folder
+(``tle/x.tle``) or to the scenario's folder, so a result names no local absolute path.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import os
 import re
 from dataclasses import dataclass, field
 from itertools import pairwise
@@ -248,6 +265,11 @@ class ConstellationSpec:
     start : datetime.datetime or str or None
         TLE catalogs only: analyse from this UTC time instead of the scenario's start; ``"epoch"``
         means the newest TLE epoch of the catalog (a snapshot analysed at its own date).
+    duration_s : float
+        Length of the analysis window, s (the scenario's), checked against the TLE epochs.
+    tle_text : str
+        TLE catalogs only: the file as stored in results, relative to the data folder
+        (``"tle/x.tle"``) or to the scenario's folder; never a local absolute path.
     """
 
     key: str
@@ -260,6 +282,8 @@ class ConstellationSpec:
     min_elevation_deg: float | None = None
     label: str | None = None
     start: object = None
+    duration_s: float = 0.0
+    tle_text: str = ""
 
     def analysis_start(self, source, default):
         """UTC start for this entry: its own ``start``, its catalog's newest epoch, or ``default``."""
@@ -276,21 +300,36 @@ class ConstellationSpec:
         Parameters
         ----------
         start : datetime, optional
-            Reference time for ``max_epoch_age_days`` (the scenario start).
+            The scenario's start; with :attr:`duration_s` (and the entry's own ``start``) the
+            window checked against the TLE epochs (no check without it).
+
+        Raises
+        ------
+        ValueError
+            ``constellations[i]: ...``: no satellite passes the filters, or the window reaches
+            further than ``max_epoch_age_days`` from the epochs (see the module docstring).
         """
         try:
             if self.kind == "tle":
                 kwargs = dict(self.tle_filters)
-                if "max_epoch_age_days" in kwargs and start is not None:
-                    kwargs["reference_time"] = start
+                max_age = kwargs.pop("max_epoch_age_days", None)
                 elevation = (DEFAULT_MIN_ELEVATION_DEG if self.min_elevation_deg is None
                              else self.min_elevation_deg)
                 source = Catalog.from_tle(self.tle_path, name=self.label or self.tle_path.stem,
                                           min_elevation_deg=elevation, **kwargs)
+                source = dataclasses.replace(source, source=self.tle_text or source.source)
+                if max_age is not None:
+                    source = source.with_max_epoch_age(max_age)
+                if len(source) and start is not None:
+                    window_start = self.analysis_start(source, start)
+                    if max_age is not None:  # the satellites too far from the window are dropped
+                        source = source.drop_stale(window_start, self.duration_s)
+                    else:  # refused: the message names the catalog, its epochs and the override
+                        source.check_window(window_start, self.duration_s)
                 if len(source) == 0:
-                    raise ValueError(f"no satellite of {self.tle_path} passes the filters "
-                                     f"({source.report()}); loosen designators/name_pattern/"
-                                     "altitude_km/max_epoch_age_days")
+                    raise ValueError(f"no satellite of {self.tle_text or self.tle_path.name} passes "
+                                     f"the filters ({source.report()}); loosen designators/"
+                                     "name_pattern/altitude_km/max_epoch_age_days")
                 return source
             if self.kind == "preset":
                 source = preset(self.preset)
@@ -306,9 +345,11 @@ class ConstellationSpec:
 
     def describe(self) -> str:
         """The entry in words: what it is, its filters and its elevation override."""
-        what = {"preset": f"preset {self.preset!r}",
-                "inline": f"inline {getattr(self.inline, 'name', '')!r}",
-                "tle": f"TLE file {str(self.tle_path)!r}"}[self.kind]
+        if self.kind == "tle":
+            what = f"TLE file {self.tle_text or self.tle_path.name!r}"
+        else:
+            what = {"preset": f"preset {self.preset!r}",
+                    "inline": f"inline {getattr(self.inline, 'name', '')!r}"}[self.kind]
         extra = ""
         if self.tle_filters:
             extra += " (" + ", ".join(f"{k}={v!r}" for k, v in self.tle_filters) + ")"
@@ -426,6 +467,12 @@ class Scenario:
         if duration_s < step_s:
             raise c.error(which, raw[which], f"the window ({duration_s:g} s) is shorter than step_s = "
                           f"{step_s:g} s; make the duration at least one step")
+        n_steps = duration_s / step_s
+        if abs(n_steps - round(n_steps)) > 1e-9 * max(1.0, n_steps):  # one window everywhere
+            lo, hi = np.floor(n_steps) * step_s, np.ceil(n_steps) * step_s
+            raise c.error(which, raw[which], f"the window ({duration_s:g} s) is not a whole number of "
+                          f"step_s = {step_s:g} s steps ({n_steps:.6g}); make it a multiple of the "
+                          f"step, e.g. duration_s = {lo:g} or {hi:g}")
 
         grid = _grid_spec(c, raw["grid"])
         entries = raw["constellations"]
@@ -433,7 +480,8 @@ class Scenario:
             raise c.error("constellations", entries, "must be a non-empty list of tables "
                           '([[constellations]] with preset = "kuiper", inline shells or tle = "...")')
         base = [] if base_dir is None else [base_dir]
-        specs = tuple(_constellation_spec(c, e, f"constellations[{i}]", base)
+        specs = tuple(dataclasses.replace(_constellation_spec(c, e, f"constellations[{i}]", base),
+                                          duration_s=duration_s)
                       for i, e in enumerate(entries))
         seen: dict[str, str] = {}
         for s in specs:
@@ -497,26 +545,42 @@ class Scenario:
     @property
     def n_steps(self) -> int:
         """Number of time steps of :attr:`step_s` in the window."""
-        return int(np.floor(self.duration_s / self.step_s + 1e-9))
+        return round(self.duration_s / self.step_s)  # a whole number, checked at load
 
     def to_dict(self) -> dict:
         """The parameters as plain JSON-friendly values (stored in every result's attributes)."""
         return {
-            "name": self.name, "description": self.description, "file": self.path,
+            "name": self.name, "description": self.description, "file": Path(self.path).name,
             "start_utc": self.start.strftime("%Y-%m-%dT%H:%M:%SZ"), "duration_s": self.duration_s,
             "step_s": self.step_s, "grid": self.grid.describe(),
             "constellations": [s.describe() for s in self.constellations],
             "nfold": list(self.nfold), "boundary": self.boundary,
             "percentiles": list(self.percentiles), "population_weighted": self.population_weighted,
             "city_min_population": self.city_min_population,
-            "figure_cities": list(self.figure_cities), "raw": self.raw,
+            "figure_cities": list(self.figure_cities), "raw": self._stored_raw(),
         }
+
+    def _stored_raw(self) -> dict:
+        """:attr:`raw` with each TLE path as stored in results (no local absolute paths)."""
+        raw = dict(self.raw)
+        entries = raw.get("constellations")
+        if isinstance(entries, list) and len(entries) == len(self.constellations):
+            raw["constellations"] = [
+                {**e, "tle": s.tle_text} if s.kind == "tle" and isinstance(e, dict) else e
+                for e, s in zip(entries, self.constellations, strict=True)]
+        return raw
 
     def caption(self) -> str:
         """One line with the analysis parameters, for figures and reports."""
         hours = self.duration_s / 3600.0
-        return (f"Scenario {self.name}: {self.start:%Y-%m-%d %H:%M} UTC + {hours:g} h at "
-                f"{self.step_s:g} s steps; grid {self.grid.describe()}; {self.boundary} edge gaps")
+        own = sum(s.start is not None for s in self.constellations)
+        start = f"{self.start:%Y-%m-%d %H:%M} UTC"
+        if own == len(self.constellations):  # every catalog at its own start: no common one
+            start = "each constellation's own start (below)"
+        elif own:
+            start += f" ({own} of {len(self.constellations)} from their own start, below)"
+        return (f"Scenario {self.name}: {hours:g} h at {self.step_s:g} s steps from {start}; "
+                f"grid {self.grid.describe()}; {self.boundary} edge gaps")
 
     def build_grid(self):
         """The analysis grid (:class:`~constellations.Grid`)."""
@@ -677,8 +741,8 @@ def _constellation_spec(c: Checker, raw, key: str, base_dirs) -> ConstellationSp
         filters.append(("altitude_km", (lo, hi)))
     if "max_epoch_age_days" in e:
         filters.append(("max_epoch_age_days", c.number(e["max_epoch_age_days"],
-                                                       f"{key}.max_epoch_age_days", "3",
-                                                       low=0.0, strict_low=False)))
+                                                       f"{key}.max_epoch_age_days", "30",
+                                                       low=0.0)))
     if "min_elevation_by_altitude" in e:
         filters.append(("min_elevation_by_altitude",
                         _elevation_bands(c, e["min_elevation_by_altitude"],
@@ -695,7 +759,7 @@ def _constellation_spec(c: Checker, raw, key: str, base_dirs) -> ConstellationSp
                                     "catalog's newest TLE epoch")
     return ConstellationSpec(key=key, slug=slugify(label or path.stem), kind="tle", tle_path=path,
                              tle_filters=tuple(filters), min_elevation_deg=elevation, label=label,
-                             start=own_start)
+                             start=own_start, tle_text=_stored_path(path, base_dirs))
 
 
 def _elevation_bands(c: Checker, value, key: str) -> tuple[tuple[float, float, float], ...]:
@@ -733,6 +797,22 @@ def _candidates(text: str, base_dirs) -> list[Path]:
     if p.is_absolute():
         return [p]
     return [*(d / p for d in base_dirs), data_path(p)]
+
+
+def _stored_path(path: Path, base_dirs) -> str:
+    """How results name a TLE file: relative to the data folder, else to the scenario's folder."""
+    path = Path(path).resolve()
+    for root in (data_dir(), *base_dirs):
+        try:
+            return path.relative_to(Path(root).resolve()).as_posix()
+        except ValueError:
+            continue
+    if base_dirs:
+        try:
+            return Path(os.path.relpath(path, Path(base_dirs[0]).resolve())).as_posix()
+        except ValueError:  # another drive (Windows)
+            pass
+    return path.name
 
 
 def _find_file(text: str, base_dirs) -> Path | None:

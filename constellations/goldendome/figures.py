@@ -11,26 +11,48 @@ coastlines, graticule). Save with :func:`constellations.plotting.style.save_figu
 
 from __future__ import annotations
 
+import math
+
+import numpy as np
+
 from ..plotting.coverage_figures import maps_into
 from ..plotting.projection import X_MAX, Y_MAX, equal_earth
 from ..plotting.style import (
-    OKABE_ITO,
+    FALLBACK_COLOURS,
     axis_label,
+    constellation_colour,
     escape_text,
     format_caption,
     format_count,
     format_duration_s,
+    format_percent,
+    integer_ticks,
     new_figure,
 )
 from .published import PUBLISHED_ESTIMATES
 
-__all__ = ["in_reach_timeseries", "mean_in_reach_map", "sizing_curves", "tracking_timeseries"]
+__all__ = ["GOLDEN_DOME_FIGURE_CAPTIONS", "in_reach_timeseries", "mean_in_reach_map", "sizing_curves",
+           "tracking_timeseries"]
+
+GOLDEN_DOME_FIGURE_CAPTIONS = {
+    "sizing_curves": "How many interceptor satellites each reach assumption needs for a salvo of k, next "
+                     "to the published estimates.",
+    "in_reach_timeseries": "How many interceptors could reach a launch from each site, moment by moment.",
+    "in_reach": "How many interceptors could reach a launch from each site, moment by moment.",
+    "mean_in_reach_map": "Where on Earth the layer is thin: mean interceptors in reach of a launch there.",
+    "in_reach_map": "Where on Earth the layer is thin: mean interceptors in reach of a launch there.",
+    "tracking_timeseries": "Whether at least two sensor satellites see each launch area, and the longest "
+                           "stretch without.",
+    "tracking": "Whether at least two sensor satellites see each launch area, and the longest stretch "
+                "without.",
+}
+"""Figure name (file stem) -> the one-line question it answers, for index pages."""
 
 MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*")
 PUBLISHED_MARKERS = ("*", "h", "X", "P", "d", "8")
 LINESTYLES = ("-", "--", ":", "-.")
-MAX_LINES = 8  # sites drawn in one time-series figure
-LINE_COLOURS = tuple(c for c in OKABE_ITO if c != "#F0E442")  # yellow is too pale for thin lines
+LINE_COLOURS = tuple(c for c in FALLBACK_COLOURS)  # reach assumptions: no constellation's identity colour
+BELOW_COLOUR = "#CC79A7"  # Okabe-Ito reddish purple: stretches below the threshold
 
 
 def _window(ds) -> str | None:
@@ -69,20 +91,66 @@ def _site_names(ds, sites):
     unknown = [s for s in names if s not in set(ds["site"].values)]
     if unknown:
         raise ValueError(f"sites {unknown} are not in the Dataset; it has {list(ds['site'].values)}")
-    return names[:MAX_LINES]
+    return names
+
+
+def _site_panels(main, n):
+    """Small multiples, one per site, sharing both axes: (axes, ncols)."""
+    ncols = 1 if n == 1 else 2 if n <= 6 else 3
+    nrows = math.ceil(n / ncols)
+    axes = np.atleast_1d(main.subplots(nrows, ncols, sharex=True, sharey=True, squeeze=False)).ravel()
+    for ax in axes[n:]:
+        ax.set_visible(False)
+    return axes[:n], ncols
+
+
+def _series_panel(ax, t_h, values, threshold, colour, title):
+    """One site's count over time: a filled step area, the threshold, stretches below it shaded."""
+    ax.fill_between(t_h, values, step="post", color=colour, alpha=0.35, lw=0)
+    ax.step(t_h, values, where="post", color=colour, lw=0.8)
+    if threshold is not None:
+        ax.axhline(threshold, color="0.15", ls="--", lw=0.9)
+        below = values < threshold
+        if below.any():
+            ax.fill_between(t_h, 0, 1, where=below, step="post", color=BELOW_COLOUR, alpha=0.25, lw=0,
+                            transform=ax.get_xaxis_transform())
+    ax.set_title(escape_text(title), fontsize=8)
+    ax.set_ylim(bottom=0)
+    integer_ticks(ax.yaxis)
+    ax.tick_params(labelsize=7)
+    ax.grid(alpha=0.3, lw=0.5)
+
+
+def _finish_panels(main, axes, ncols, ylabel):
+    for i, ax in enumerate(axes):
+        if i % ncols == 0:
+            ax.set_ylabel(ylabel, fontsize=8)
+        if i >= len(axes) - ncols:
+            ax.set_xlabel(axis_label("time from start", "h"), fontsize=8)
+            ax.tick_params(labelbottom=True)
+
+
+def _legend_handles(colour, threshold_label, below_label):
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
+
+    return [Patch(facecolor=colour, alpha=0.5, label="count at each step"),
+            Line2D([], [], color="0.15", ls="--", lw=0.9, label=threshold_label),
+            Patch(facecolor=BELOW_COLOUR, alpha=0.35, label=below_label)]
 
 
 def in_reach_timeseries(ds, *, k: int | None = None, sites=None, hours: float | None = None):
-    """Number of SBIs in reach of each site over time.
+    """Number of SBIs in reach of each site over time, one small panel per site.
 
     Parameters
     ----------
     ds : xarray.Dataset
         From :func:`constellations.goldendome.counting.reach_metrics` (with ``in_reach``).
     k : int, optional
-        Salvo size drawn as a dashed line.
+        Salvo size drawn as a dashed line; stretches with fewer than ``k`` in reach are shaded.
     sites : sequence of str, optional
-        Sites to draw (default all, at most 8).
+        Sites to draw (default all, each in its own panel, so none is left out and no two share a
+        line colour).
     hours : float, optional
         Show only the first ``hours`` of the window (default all).
 
@@ -95,24 +163,25 @@ def in_reach_timeseries(ds, *, k: int | None = None, sites=None, hours: float | 
     names = _site_names(ds, sites)
     t_h = ds["time_s"].values / 3600.0
     keep = slice(None) if hours is None else t_h <= hours
-    title = f"SBIs in reach over time: {_name(ds)}\nreach assumption '{ds.attrs.get('reach_name', '')}'"
-    fig, main = new_figure(9.0, 4.2, caption=_caption(ds, "Each line: SBIs that could reach a missile "
-                                                          "launched from the site at that moment"),
+    colour = constellation_colour(ds.attrs.get("constellation", "golden dome"))
+    title = (f"Interceptors (SBIs) in reach of a launch from each site: {_name(ds)}, "
+             f"reach assumption '{ds.attrs.get('reach_name', '')}'")
+    nrows = math.ceil(len(names) / (1 if len(names) == 1 else 2 if len(names) <= 6 else 3))
+    fig, main = new_figure(10.0, 1.7 * nrows + 1.2,
+                           caption=_caption(ds, "Each panel: SBIs that could reach a missile launched from "
+                                                "the site at that moment; title: mean and minimum over "
+                                                "the window"),
                            title=title)
-    ax = main.subplots()
-    for i, name in enumerate(names):
+    axes, ncols = _site_panels(main, len(names))
+    for ax, name in zip(axes, names, strict=True):
         mean = float(ds["in_reach_mean"].sel(site=name))
         low = int(ds["in_reach_min"].sel(site=name))
-        ax.step(t_h[keep], ds["in_reach"].sel(site=name).values[keep], where="post", lw=0.9,
-                color=LINE_COLOURS[i % len(LINE_COLOURS)],
-                label=escape_text(f"{name} (mean {mean:.1f}, min {format_count(low)})"))
+        _series_panel(ax, t_h[keep], ds["in_reach"].sel(site=name).values[keep], k, colour,
+                      f"{name}: mean {mean:.1f}, min {format_count(low)}")
+    _finish_panels(main, axes, ncols, "SBIs in reach")
     if k is not None:
-        ax.axhline(k, color="0.2", ls="--", lw=1.0, label=f"salvo k = {k}")
-    ax.set_xlabel(axis_label("time from start (UTC)", "h"))
-    ax.set_ylabel(axis_label("SBIs in reach"))
-    ax.set_ylim(bottom=0)
-    ax.grid(alpha=0.3)
-    _legend_right(ax)
+        main.legend(handles=_legend_handles(colour, f"salvo k = {k}", f"fewer than {k} in reach"),
+                    loc="outside lower center", ncols=3, fontsize=7.5, frameon=False)
     return fig
 
 
@@ -207,44 +276,58 @@ def mean_in_reach_map(map_ds, *, sites=None, variable: str = "in_reach_mean", ti
                         panel_titles=False, label=axis_label(f"{what.lower()} SBIs in reach"))
     if sites:
         x, y = equal_earth([s.lon_deg for s in sites], [s.lat_deg for s in sites])
-        axes[0].scatter(x, y, marker="^", s=28, facecolor=OKABE_ITO[1], edgecolor="black", lw=0.6, zorder=7,
+        axes[0].scatter(x, y, marker="^", s=30, facecolor="white", edgecolor="black", lw=0.9, zorder=7,
                         label="launch sites")
         axes[0].legend(loc="lower left", fontsize=7, framealpha=0.8)
     return fig
 
 
+def _elevation_text(value) -> str:
+    """The tracking caption's elevation clause, for a number or a per-satellite setting."""
+    try:
+        return f"at least {float(value):g} deg above its horizon"
+    except (TypeError, ValueError):
+        return "above each sensor satellite's own minimum elevation"
+
+
 def tracking_timeseries(ds, *, sites=None):
-    """Sensor satellites seeing each launch area over time, with the stereo threshold.
+    """Sensor satellites seeing each launch area over time, one small panel per site, stereo threshold.
 
     Parameters
     ----------
     ds : xarray.Dataset
         From :func:`constellations.goldendome.counting.tracking_metrics`.
     sites : sequence of str, optional
-        Sites to draw (default all, at most 8).
+        Sites to draw (default all, each in its own panel).
 
     Returns
     -------
     matplotlib.figure.Figure
+        Each panel: sensors in view (filled steps), the stereo threshold (dashed) and the stretches
+        below it (shaded); its title gives the share of time at or above the threshold and the
+        longest stretch below it.
     """
     names = _site_names(ds, sites)
     m = int(ds.attrs.get("min_sensors", 2))
-    caption = format_caption([f"A sensor sees a site above {ds.attrs.get('min_elevation_deg')} deg elevation",
-                              f"longest stretch with fewer than {m} in view per site in the legend",
+    caption = format_caption([f"A sensor satellite sees a launch area when it is "
+                              f"{_elevation_text(ds.attrs.get('min_elevation_deg'))}",
+                              f"shaded: fewer than {m} sensors in view (no stereo track)",
                               _window(ds)], sep=". ") + "."
-    fig, main = new_figure(9.0, 4.2, caption=caption, title=f"Tracking layer over launch areas: {_name(ds)}")
-    ax = main.subplots()
+    colour = constellation_colour(ds.attrs.get("constellation", ""))
+    nrows = math.ceil(len(names) / (1 if len(names) == 1 else 2 if len(names) <= 6 else 3))
+    fig, main = new_figure(10.0, 1.7 * nrows + 1.2, caption=caption,
+                           title=f"Can the tracking layer see each launch area in stereo? {_name(ds)}")
+    axes, ncols = _site_panels(main, len(names))
     t_h = ds["time_s"].values / 3600.0
-    for i, name in enumerate(names):
+    for ax, name in zip(axes, names, strict=True):
         longest = float(ds["longest_below_min_s"].sel(site=name))
-        ax.step(t_h, ds["sensors_in_view"].sel(site=name).values, where="post", lw=0.9,
-                color=LINE_COLOURS[i % len(LINE_COLOURS)],
-                label=escape_text(f"{name}: longest < {m} {format_duration_s(longest, missing='n/a')}"))
-    ax.axhline(m, color="0.2", ls="--", lw=1.0, label=f"stereo: {m} sensors")
-    ax.set_xlabel(axis_label("time from start (UTC)", "h"))
-    ax.set_ylabel(axis_label("sensor satellites in view"))
-    ax.set_ylim(bottom=0)
-    ax.grid(alpha=0.3)
-    _legend_right(ax)
+        share = (float(ds["share_at_least_min"].sel(site=name)) if "share_at_least_min" in ds
+                 else float(np.mean(ds["sensors_in_view"].sel(site=name).values >= m)))
+        below = "never" if not longest > 0 else format_duration_s(longest, missing="n/a")
+        _series_panel(ax, t_h, ds["sensors_in_view"].sel(site=name).values, m, colour,
+                      f"{name}: {m}+ in view {format_percent(share, digits=0)} of the time; "
+                      f"longest below: {below}")
+    _finish_panels(main, axes, ncols, "sensors in view")
+    main.legend(handles=_legend_handles(colour, f"stereo: {m} sensors", f"fewer than {m} in view"),
+                loc="outside lower center", ncols=3, fontsize=7.5, frameon=False)
     return fig
-

@@ -15,9 +15,9 @@ from pathlib import Path
 
 import numpy as np
 
-from ..atomic import atomic_write_text
+from ..atomic import atomic_write_text, relocate, staged_folder
 from ..grid import global_grid
-from ..pages import dataframe_rows, remove_index, write_index
+from ..pages import dataframe_rows, write_index
 from ..plotting.style import save_figure
 from ..result import save
 from ..sources.presets import preset
@@ -193,19 +193,20 @@ def run_scenario(path_or_name="golden_dome_sizing", out_dir="results/golden_dome
     dict
         As :func:`run_sizing_scenario`.
     """
-    out = Path(out_dir)
-    remove_index(out)
+    target = Path(out_dir)
     scenario = load_sizing_scenario(path_or_name, fast=fast)
-    run = run_sizing_scenario(scenario, out, scheduler=scheduler, serial=serial, n_workers=n_workers,
-                              progress=progress, log=lambda line: None)
-    pngs = [Path(p) for p in run["written"] if str(p).endswith(".png")]
-    tables = [("SBIs of the layer in reach, per site and reach assumption", dataframe_rows(run["in_reach"])),
-              ("Sizes next to the published estimates", dataframe_rows(run["published"]))]
-    write_index(out, title=f"Golden Dome sizing: {scenario.name}", description=scenario.description,
-                caption=(f"{scenario.duration_s / 3600:g} h from {scenario.start} at "
-                         f"{scenario.step_s:g} s steps"),
-                figures={p.stem: [p] for p in pngs}, data_files=[p for p in run["written"] if p not in pngs],
-                tables=tables,
-                note="Every reach assumption and its source: summary.md and "
-                     "constellations/data/threats.toml.")
-    return run
+    with staged_folder(target, what="golden dome sizing") as out:  # preflight and lock before the run
+        run = run_sizing_scenario(scenario, out, scheduler=scheduler, serial=serial, n_workers=n_workers,
+                                  progress=progress, log=lambda line: None)
+        pngs = [Path(p) for p in run["written"] if str(p).endswith(".png")]
+        tables = [("SBIs of the layer in reach, per site and reach assumption",
+                   dataframe_rows(run["in_reach"])),
+                  ("Sizes next to the published estimates", dataframe_rows(run["published"]))]
+        write_index(out, title=f"Golden Dome sizing: {scenario.name}", description=scenario.description,
+                    caption=(f"{scenario.duration_s / 3600:g} h from {scenario.start} at "
+                             f"{scenario.step_s:g} s steps"),
+                    figures={p.stem: [p] for p in pngs},
+                    data_files=[p for p in run["written"] if p not in pngs], tables=tables,
+                    note="Every reach assumption and its source: summary.md and "
+                         "constellations/data/threats.toml.")
+    return relocate(run, out, target)

@@ -1,5 +1,10 @@
 """Constellation sizing: the fewest SBIs that keep k in reach of every chosen launch site for a share of time.
 
+:func:`implied_reach` is the inverse: given a constellation size, the smallest ground reach at which
+it keeps ``k`` in reach for ``share`` of the window (a bisection over the reach; each step is one
+count of :func:`~constellations.goldendome.counting.count_in_reach`, vectorised over time), so that a
+published size can be read as the reach it implies under this model.
+
 The ``golden_dome_sizing`` scenario (:mod:`constellations.goldendome.scenario`,
 :mod:`constellations.goldendome.run`) runs the sizing together with the in-reach metrics, map and
 tracking layer that frame it.
@@ -47,6 +52,7 @@ import numpy as np
 
 from ..constellation import Shell, walker_delta
 from ..elements import Elements
+from ..geometry import EARTH_RADIUS_KM
 from ..propagation import J2Propagator
 from ..sweeps import gather_dataset, map_tasks
 from .counting import DEFAULT_START, count_in_reach, time_axis_s
@@ -59,6 +65,8 @@ __all__ = [
     "NestedPattern",
     "PatternFamily",
     "evaluate_member",
+    "implied_reach",
+    "mean_reach_km",
     "size_constellation",
     "sizing_sweep",
     "sizing_task",
@@ -66,6 +74,7 @@ __all__ = [
 
 FAMILIES = ("walker", "nested")
 MAX_SATELLITES = 200_000  # largest constellation a search may reach
+MAX_REACH_KM = 20_000.0  # ground reach with every satellite in reach (half the circumference: 20,038)
 
 
 def _vdc(n) -> np.ndarray:
@@ -292,6 +301,125 @@ def size_constellation(k: int, sites, reach: ReachModel | str, family: PatternFa
                   share_achieved=float(best["share_at_least"][k - 1].min()),
                   min_in_reach=int(best["min"].min()), mean_in_reach=float(best["mean"].min()),
                   first_pass_n=family.total(min(passing)), evaluations=len(cache),
+                  elapsed_s=time.perf_counter() - t_start)
+    return result
+
+
+def mean_reach_km(n_sat, k, inclination_deg, lat_deg):
+    """Ground reach at which the time-mean number in reach equals ``k`` (docs/REFERENCE.md section 4).
+
+    The inverse of :func:`~constellations.goldendome.counting.expected_in_reach`:
+    ``1 - cos(d / R) = k pi sqrt(sin^2 i - sin^2 phi) / N``. A mean, not the minimum over time that a
+    sizing requires, so it is below :func:`implied_reach`.
+
+    Parameters
+    ----------
+    n_sat, k : array_like
+    inclination_deg, lat_deg : array_like
+        Degrees; broadcast together.
+
+    Returns
+    -------
+    ndarray
+        km; NaN where ``|phi| >= i`` or no reach gives a mean of ``k``.
+
+    Examples
+    --------
+    >>> round(float(mean_reach_km(780, 1, 50.0, 40.0)))  # docs/REFERENCE.md section 8: ~370 km
+    370
+    """
+    i = np.radians(np.asarray(inclination_deg, dtype=float))
+    phi = np.radians(np.asarray(lat_deg, dtype=float))
+    s2 = np.sin(i) ** 2 - np.sin(phi) ** 2
+    with np.errstate(invalid="ignore", divide="ignore"):
+        x = 1.0 - np.asarray(k, dtype=float) * np.pi * np.sqrt(s2) / np.asarray(n_sat, dtype=float)
+        d = np.arccos(x) * EARTH_RADIUS_KM
+    return np.where((s2 > 0.0) & (x >= -1.0) & (x <= 1.0), d, np.nan)
+
+
+def implied_reach(n_sat: int, k: int, sites, family: PatternFamily | None = None, *, share: float = 0.999,
+                  start=DEFAULT_START, duration_s: float = 86400.0, step_s: float = 10.0,
+                  tol_km: float = 1.0) -> dict:
+    """Smallest ground reach at which ``n_sat`` satellites of a family keep ``k`` in reach for ``share``.
+
+    The inverse of :func:`size_constellation` over the reach: the constellation is the smallest ladder
+    member with at least ``n_sat`` satellites; the reach is a "ground" :class:`ReachModel` (the
+    sub-satellite point within ``d`` km of the site). The share of time with at least ``k`` in reach
+    never falls as ``d`` grows, so a bisection between 0 and :data:`MAX_REACH_KM` brackets the answer
+    to ``tol_km``; each step counts every time step at once (:func:`count_in_reach`).
+
+    Parameters
+    ----------
+    n_sat : int
+        Constellation size (e.g. a published one).
+    k : int
+        SBIs needed in reach at once (salvo size).
+    sites : list of ThreatSite
+        Every site must reach ``share`` (the worst site decides).
+    family : PatternFamily, optional
+        Default Walker delta at 400 km / 50 deg.
+    share : float
+        Required share of time in (0, 1].
+    start, duration_s, step_s
+        Window (default one day at 10 s).
+    tol_km : float
+        Width of the final bracket, km.
+
+    Returns
+    -------
+    dict
+        ``reach_km`` (upper end of the bracket: reach at which the member passes), ``reach_low_km``
+        (lower end: it fails), ``n_used`` (satellites of the member), ``planes``, ``sats_per_plane``,
+        ``share_achieved`` (worst site at ``reach_km``), ``mean_reach_km`` (per site, the closed-form
+        reach whose time-mean is ``k``, :func:`mean_reach_km`), ``evaluations``, ``elapsed_s`` and the
+        inputs. ``reach_km`` is NaN when even :data:`MAX_REACH_KM` fails (fewer than ``k`` satellites).
+    """
+    t_start = time.perf_counter()
+    sites = as_site_list(sites)
+    family = PatternFamily() if family is None else family
+    if not isinstance(k, int | np.integer) or isinstance(k, bool) or k < 1:
+        raise ValueError(f"k (salvo size) must be a positive integer, got {k!r}")
+    if not isinstance(n_sat, int | np.integer) or isinstance(n_sat, bool) or not 1 <= n_sat <= MAX_SATELLITES:
+        raise ValueError(f"n_sat must be an integer in [1, {MAX_SATELLITES}], got {n_sat!r}")
+    if not 0.0 < float(share) <= 1.0:
+        raise ValueError(f"share must be a fraction in (0, 1], got {share!r} (e.g. 0.999 for 99.9 %)")
+    if not float(tol_km) > 0.0:
+        raise ValueError(f"tol_km must be a positive number of km, got {tol_km!r} (e.g. 1.0)")
+    j = family.index_at_least(int(n_sat))
+    member = family.member(j)
+    prop = member.propagator(start)
+    units = site_unit_vectors(sites)
+    t_s = time_axis_s(duration_s, step_s)
+    evaluations = 0
+
+    def worst_share(reach_km: float) -> float:
+        nonlocal evaluations
+        evaluations += 1
+        model = ReachModel("implied", "ground", ground_range_km=reach_km)
+        counts = count_in_reach(prop, units, model.cos_threshold, t_s)  # (n_time, n_site)
+        return float((counts >= k).mean(axis=0).min())
+
+    p, s = family.planes_sats(j)
+    lat = np.array([site.lat_deg for site in sites])
+    result = {"n_sat": int(n_sat), "k": int(k), "share": float(share), "family": family.kind,
+              "altitude_km": family.altitude_km, "inclination_deg": family.inclination_deg,
+              "sites": ", ".join(site.name for site in sites), "n_used": family.total(j), "planes": p,
+              "sats_per_plane": s, "mean_reach_km": mean_reach_km(family.total(j), k, family.inclination_deg,
+                                                                  lat)}
+    lo, hi = 0.0, MAX_REACH_KM
+    achieved = worst_share(hi)
+    if achieved < share:
+        result.update(reach_km=float("nan"), reach_low_km=hi, share_achieved=achieved,
+                      evaluations=evaluations, elapsed_s=time.perf_counter() - t_start)
+        return result
+    while hi - lo > tol_km:  # invariant: lo fails (or is 0), hi passes
+        mid = 0.5 * (lo + hi)
+        got = worst_share(mid)
+        if got >= share:
+            hi, achieved = mid, got
+        else:
+            lo = mid
+    result.update(reach_km=hi, reach_low_km=lo, share_achieved=achieved, evaluations=evaluations,
                   elapsed_s=time.perf_counter() - t_start)
     return result
 

@@ -27,6 +27,7 @@ from .coverage_figures import (
     latitude_profiles,
     maps,
     maps_into,
+    nfold_map,
     revisit_cdf,
 )
 from .projection import equal_earth, equal_earth_inverse
@@ -46,6 +47,7 @@ __all__ = [
     "maps",
     "maps_into",
     "new_figure",
+    "nfold_map",
     "revisit_cdf",
     "save_figure",
 ]

@@ -25,7 +25,18 @@ import numpy as np
 
 from .basemap import draw_basemap
 from .projection import X_MAX, Y_MAX, equal_earth, equal_earth_inverse, format_lat, format_lon
-from .style import PANEL_WIDTH_IN, constellation_colours, new_figure, save_figure
+from .style import (
+    PANEL_WIDTH_IN,
+    constellation_colours,
+    escape_text,
+    format_count,
+    format_duration_s,
+    format_percent,
+    integer_ticks,
+    new_figure,
+    result_label,
+    save_figure,
+)
 
 __all__ = [
     "FIGURES",
@@ -33,10 +44,16 @@ __all__ = [
     "coverage_timeseries",
     "dashboard",
     "draw_figures",
+    "headline_numbers",
     "latitude_profiles",
     "maps",
     "maps_into",
+    "nfold_level",
+    "nfold_map",
+    "points_in_region",
+    "region_cities",
     "revisit_cdf",
+    "uninformative_reason",
 ]
 
 NEVER_COLOR = "#6e6e6e"  # stripes of never-covered cells (with white)
@@ -88,7 +105,8 @@ def _is_revisit(variable: str) -> bool:
 
 
 def _name(ds) -> str:
-    return str(ds.attrs.get("constellation", "result"))
+    """The label a result is shown under (its constellation, flagged when the layout is synthetic)."""
+    return result_label(ds.attrs)
 
 
 # --------------------------------------------------------------------------- units and captions
@@ -128,7 +146,9 @@ def _display(results, variable, unit_s: str | None = None) -> _Display:
         else:
             scale, unit = {"s": 1.0, "min": 1 / 60.0, "h": 1 / 3600.0}[unit_s], unit_s
         return _Display(scale, unit, long_name)
-    return _Display(1.0, "" if units == "1" else units, long_name)
+    if units == "1" or (units.rstrip("s") and units.rstrip("s") in long_name):  # no "(satellites)" twice
+        units = ""
+    return _Display(1.0, units, long_name)
 
 
 _SHORT = {  # axis labels and titles for the common variables (long_name otherwise)
@@ -326,7 +346,7 @@ def _classes(ds, variable, log):
     return cls
 
 
-def _draw_map_panel(ax, ds, variable, style, log, raster):
+def _draw_map_panel(ax, ds, variable, style, log, raster, *, borders=False):
     """Draw one constellation's values on an Equal Earth axes; return the classes present."""
     from matplotlib.colors import to_rgba
 
@@ -346,7 +366,7 @@ def _draw_map_panel(ax, ds, variable, style, log, raster):
                 present.add(c)
                 ax.scatter(x[sel], y[sel], s=22, c=colors[c], edgecolors=NEVER_COLOR,
                            hatch="////" if c == 1 else None, linewidths=0.6, zorder=6)
-        draw_basemap(ax, raster.extent)
+        draw_basemap(ax, raster.extent, borders=borders)
         return present
     cell = raster.cell
     v = ds[variable].values.astype(float) * style.display.scale
@@ -374,7 +394,7 @@ def _draw_map_panel(ax, ds, variable, style, log, raster):
             present.add(c)
     if present or np.any(cell == -1):
         ax.imshow(rgba, origin="lower", extent=(x0, x1, y0, y1), interpolation="nearest", zorder=2)
-    draw_basemap(ax, raster.extent)
+    draw_basemap(ax, raster.extent, borders=borders)
     return present
 
 
@@ -391,60 +411,229 @@ def _category_handles(present, style):
     return handles
 
 
-def _log_axis_format(axis, lo=None, hi=None):
-    """Plain-number ticks (1, 2, 5, 10, ...) on a log axis, denser when the range is short."""
-    from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
+def _log_axis_format(axis, lo=None, hi=None, *, zero_at=None):
+    """Plain-number ticks (1, 2, 5, 10, ...) on a log axis, denser when the range is short.
+
+    With ``zero_at`` (where 0 is drawn, see :func:`_mark_zero`) no tick sits closer than a factor
+    of 2.2 to it, so the "0" label never overlaps another.
+    """
+    from matplotlib.ticker import FixedLocator, FuncFormatter, LogLocator, NullFormatter
 
     if lo is None or hi is None:
         lo, hi = axis.get_view_interval()
     decades = np.log10(hi / lo) if lo > 0 and hi > lo else 3.0
     subs = (1.0, 1.5, 2.0, 3.0, 5.0, 7.0) if decades < 1.2 else (1.0, 2.0, 5.0) if decades < 4 else (1.0,)
-    axis.set_major_locator(LogLocator(base=10, subs=subs))
+    locator = LogLocator(base=10, subs=subs)
+    if zero_at is not None:
+        ticks = [t for t in locator.tick_values(lo, hi) if 2.2 * zero_at <= t <= hi * 1.0001]
+        locator = FixedLocator(ticks)
+    axis.set_major_locator(locator)
     axis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
     axis.set_minor_formatter(NullFormatter())
 
 
-def maps_into(fig, results, variable, *, log, vmin, vmax, ncols=None, panel_titles=True,
-               label=None):
-    """Draw one map per result into ``fig`` (a Figure or SubFigure) with one shared colour bar."""
-    from matplotlib.cm import ScalarMappable
+def _never(ds) -> np.ndarray:
+    """Boolean (n_cell,): cells never covered (``never_covered``, else coverage time 0)."""
+    if "never_covered" in ds.data_vars:
+        return ds["never_covered"].values.astype(bool)
+    if "coverage_time_fraction" in ds.data_vars:
+        return ds["coverage_time_fraction"].values.astype(float) <= 0
+    return np.zeros(ds.sizes["cell"], dtype=bool)
 
-    style = _map_style(results, variable, log, vmin, vmax)
+
+def _area_share(ds, mask) -> float:
+    w = ds["weight"].values.astype(float) if "weight" in ds.coords else np.ones(ds.sizes["cell"])
+    return float(w[mask].sum() / w.sum()) if w.sum() > 0 else float("nan")
+
+
+def uninformative_reason(ds, variable) -> str | None:
+    """Why a map panel of ``variable`` would carry no information, in words; None if it would.
+
+    Parameters
+    ----------
+    ds : xarray.Dataset
+        One result; ``variable`` on the ``cell`` dimension.
+    variable : str
+
+    Returns
+    -------
+    str or None
+        A panel is uninformative when every cell shows the same thing: never covered anywhere, or
+        one value everywhere (e.g. 100 % coverage time). Except for the coverage time itself, the
+        cells that are covered decide alone: "always in view where covered" (every gap 0) or "0 %
+        wherever covered" is saturated even when polar caps are never covered (those show on the
+        coverage map). The text reads after the
+        constellation's name, e.g. ``"no gap: always in view where covered (never covered: 15 %
+        of the area)"``.
+    """
+    v = ds[variable].values.astype(float)
+    never = _never(ds)
+    if never.all():
+        return "never covered anywhere on this grid"
+    covered = v[~never & np.isfinite(v)]
+    if covered.size == 0 or np.ptp(covered) > 1e-9 * max(1.0, float(np.abs(covered).max())):
+        return None
+    if np.any(~never & ~np.isfinite(v)):
+        return None
+    share = _area_share(ds, never)
+    caps = f" (never covered: {format_percent(share, digits=0)} of the area)" if never.any() else ""
+    if _is_revisit(variable):
+        if covered[0] == 0:
+            return "no gap: always in view where covered" + caps
+        return f"the same value everywhere it covers ({format_duration_s(covered[0])}){caps}"
+    if never.any() and variable == "coverage_time_fraction":
+        return None  # the never-covered area is the information
+    if "fraction" in variable:
+        return f"{format_percent(covered[0], digits=0)} wherever covered{caps}"
+    if "fraction" in variable:
+        return f"{format_percent(covered[0], digits=0)} everywhere"
+    return f"{covered[0]:g} everywhere"
+
+
+def nfold_level(results) -> int:
+    """The N of the "share of time with at least N in view" map that tells the results apart best.
+
+    Parameters
+    ----------
+    results : list of xarray.Dataset
+        With ``nfold_time_fraction`` (cell, nfold).
+
+    Returns
+    -------
+    int
+        Among the levels N >= 2 (1 if there is none), the one with the most informative panels
+        (:func:`uninformative_reason`); ties go to the level whose area means differ most between
+        the results, then to the larger N.
+    """
+    levels = sorted({int(n) for ds in results for n in ds["nfold"].values})
+    candidates = [n for n in levels if n >= 2] or levels
+    shared = [n for n in candidates if all(n in set(int(x) for x in ds["nfold"].values) for ds in results)]
+    candidates = shared or candidates
+
+    def score(n):
+        sel = [ds.sel(nfold=n) for ds in results]
+        means = [headline_numbers(d)["nfold"].get(n, np.nan) for d in results]
+        return (sum(uninformative_reason(d, "nfold_time_fraction") is None for d in sel),
+                float(np.nanstd(means)) if len(means) > 1 else 0.0, n)
+
+    return max(candidates, key=score)
+
+
+def points_in_region(results, lat_deg, lon_deg, names=None) -> np.ndarray:
+    """Which points lie inside the region the results were computed over.
+
+    Parameters
+    ----------
+    results : list of xarray.Dataset
+        Area results (a global or regional ring grid) or point results (named points).
+    lat_deg, lon_deg : array_like, shape (n,)
+        The points, degrees.
+    names : sequence of str, optional
+        The points' names; for point results a point is inside when its name is one of theirs.
+
+    Returns
+    -------
+    numpy.ndarray of bool, shape (n,)
+        Global grids contain every point. A regional ring grid contains the points within one grid
+        spacing (great circle) of one of its cell centres, so a country grid keeps its own cities
+        and drops Berlin from a Kenya run.
+    """
+    lat = np.asarray(lat_deg, dtype=float).ravel()
+    lon = np.asarray(lon_deg, dtype=float).ravel()
+    ds = results[0]
+    spacing = float(ds.attrs.get("grid_spacing_deg", np.nan))
+    if not np.isfinite(spacing):
+        if names is None or "name" not in ds.coords:
+            return np.ones(lat.shape, dtype=bool)
+        own = {str(n) for r in results for n in r["name"].values}
+        return np.array([str(n) in own for n in names], dtype=bool)
+    if str(ds.attrs.get("grid", "")).startswith("global") and "band" not in str(ds.attrs.get("grid", "")):
+        return np.ones(lat.shape, dtype=bool)
+    from scipy.spatial import cKDTree
+
+    def unit(la, lo):
+        la, lo = np.radians(la), np.radians(lo)
+        return np.column_stack([np.cos(la) * np.cos(lo), np.cos(la) * np.sin(lo), np.sin(la)])
+
+    cells = unit(ds["lat_deg"].values.astype(float), ds["lon_deg"].values.astype(float))
+    dist, _ = cKDTree(cells).query(unit(lat, lon))
+    return dist <= 2.0 * np.sin(np.radians(spacing) / 2.0) + 1e-12
+
+
+def _regional(extent) -> bool:
+    return (extent[1] - extent[0]) < 1.9 * X_MAX
+
+
+def _colourbar(fig, mappable, axes, label, log, style):
+    cbar = fig.colorbar(mappable, ax=axes, orientation="horizontal", shrink=0.6 if len(axes) > 1 else 0.8,
+                        aspect=40 if len(axes) > 1 else 25, pad=0.03, fraction=0.05)
+    cbar.set_label(label, fontsize=9)
+    cbar.ax.tick_params(labelsize=8)
+    if log:
+        _log_axis_format(cbar.ax.xaxis, style.norm.vmin, style.norm.vmax)
+    elif style.display.unit == "" and style.norm.vmax - style.norm.vmin >= 3:
+        integer_ticks(cbar.ax.xaxis)
+    return cbar
+
+
+def maps_into(fig, results, variable, *, log, vmin, vmax, ncols=None, panel_titles=True,
+              label=None, shared_scale=True):
+    """Draw one map per result into ``fig`` (a Figure or SubFigure) with colour bars.
+
+    ``shared_scale=True`` puts one colour bar under all panels; ``False`` gives each panel its own
+    scale and colour bar (for counts that differ by orders of magnitude between constellations, so
+    that a 78-satellite panel is not one flat colour). Returns ``(axes, colour bars)``: the list of
+    drawn axes and the colour bar (shared) or the list of colour bars (one per panel).
+    """
+    from matplotlib.cm import ScalarMappable
     from matplotlib.colors import LogNorm
 
-    log = isinstance(style.norm, LogNorm)
     n = len(results)
     ncols = ncols or min(n, 3)
     nrows = math.ceil(n / ncols)
     axes = fig.subplots(nrows, ncols, squeeze=False).ravel()
     extent = _map_extent(results)
+    regional = _regional(extent)
+    styles = ([_map_style(results, variable, log, vmin, vmax)] * n if shared_scale
+              else [_map_style([ds], variable, log, vmin, vmax) for ds in results])
     rasters = {}
     present = set()
-    for ax, ds in zip(axes, results, strict=False):
+    for ax, ds, style in zip(axes, results, styles, strict=False):
         key = _grid_key(ds)
         if key not in rasters:
             is_points = not np.isfinite(float(ds.attrs.get("grid_spacing_deg", np.nan)))
             rasters[key] = _Raster(extent, None) if is_points else _raster(ds, extent)
-        present |= _draw_map_panel(ax, ds, variable, style, log, rasters[key])
+        present |= _draw_map_panel(ax, ds, variable, style, isinstance(style.norm, LogNorm), rasters[key],
+                                   borders=regional)
         if panel_titles:
-            ax.set_title(_name(ds), fontsize=10)
+            ax.set_title(escape_text(_name(ds)), fontsize=10)
     for ax in axes[n:]:
         ax.set_visible(False)
-    sm = ScalarMappable(norm=style.norm, cmap=style.cmap)
-    cbar = fig.colorbar(sm, ax=list(axes[:n]), orientation="horizontal", shrink=0.6, aspect=40,
-                        pad=0.03, fraction=0.05)
-    cbar.set_label(label or style.display.label, fontsize=9)
-    cbar.ax.tick_params(labelsize=8)
-    if log:
-        _log_axis_format(cbar.ax.xaxis, style.norm.vmin, style.norm.vmax)
-    handles = _category_handles(present, style)
+    if shared_scale:
+        style = styles[0]
+        cbars = _colourbar(fig, ScalarMappable(norm=style.norm, cmap=style.cmap), list(axes[:n]),
+                           label or style.display.label, isinstance(style.norm, LogNorm), style)
+    else:
+        cbars = [_colourbar(fig, ScalarMappable(norm=st.norm, cmap=st.cmap), [ax],
+                            label or st.display.label, isinstance(st.norm, LogNorm), st)
+                 for ax, st in zip(axes[:n], styles, strict=True)]
+    handles = _category_handles(present, styles[0])
     if handles:  # under the colour bar, so that every row of maps keeps the same width
         fig.legend(handles=handles, loc="outside lower center", ncols=len(handles), fontsize=8,
                    frameon=False, handlelength=1.6, handleheight=1.1, columnspacing=1.5)
-    return axes[:n], cbar
+    return axes[:n], cbars
 
 
-def maps(results, variable, *, log=None, title=None, caption=None, vmin=None, vmax=None):
+def _per_panel_default(results, variable) -> bool:
+    """Own colour scales for satellite counts whose panels differ by more than a factor of 4."""
+    if not variable.startswith("visible_") or len(results) < 2:
+        return False
+    tops = [float(np.nanmax(ds[variable].values, initial=0.0)) for ds in results]
+    return max(tops) > 4.0 * max(min(tops), 1e-9)
+
+
+def maps(results, variable, *, log=None, title=None, caption=None, vmin=None, vmax=None,
+         shared_scale=None, drop_uninformative=True, label=None):
     """Side-by-side Equal Earth maps of one per-cell variable, one panel per constellation.
 
     Parameters
@@ -460,33 +649,57 @@ def maps(results, variable, *, log=None, title=None, caption=None, vmin=None, vm
         Logarithmic colour scale. Default: on for revisit variables (``revisit_*``,
         ``*_response_time_s``, ``time_average_gap_s``), off otherwise.
     title : str, optional
-        Figure title (default: the variable's long name and the grid).
+        Figure title (default: what is shown and the grid).
     caption : str, optional
         A line printed above the automatic caption (constellations and analysis parameters).
     vmin, vmax : float, optional
         Colour scale limits in the variable's own units (seconds, fraction 0-1, satellites).
-        Default: shared over all panels (0-100 % for fractions).
+        Default: from the data (0-100 % for fractions).
+    shared_scale : bool, optional
+        One colour scale for all panels (True) or one per panel (False). Default: per panel for
+        satellite counts whose largest panel maximum exceeds the smallest by more than a factor of
+        4, shared otherwise.
+    drop_uninformative : bool
+        Leave out panels that would show one thing everywhere (:func:`uninformative_reason`, e.g.
+        a revisit map of a constellation that is always in view) and say so in the caption; if
+        every panel is uninformative all are drawn.
+    label : str, optional
+        Colour-bar label (default: the variable's name and unit).
 
     Returns
     -------
     matplotlib.figure.Figure
-        One shared colour bar with units (times shown in s, min or h, fractions in %); never-covered
-        cells hatched, NaN cells grey, zero on a log scale (always in view) pale cream, each with a
-        legend entry only when present.
+        Colour bars with units (times in s, min or h, fractions in %); never-covered cells hatched,
+        NaN cells grey, zero on a log scale (no gap: always in view) pale cream, each with a legend
+        entry only when present.
     """
     results = _as_results(results)
     _check_variable(results, variable)
+    notes = []
+    if drop_uninformative and len(results) > 1:
+        reasons = [uninformative_reason(ds, variable) for ds in results]
+        if not all(reasons):
+            notes = [f"{_name(ds)}: {r}" for ds, r in zip(results, reasons, strict=True) if r]
+            results = [ds for ds, r in zip(results, reasons, strict=True) if not r]
+    if shared_scale is None:
+        shared_scale = not _per_panel_default(results, variable)
     n = len(results)
     ncols = min(n, 3)
     nrows = math.ceil(n / ncols)
     width = max(PANEL_WIDTH_IN * ncols + 0.4, 7.0)
     extent = _map_extent(results)
     aspect = (extent[3] - extent[2]) / (extent[1] - extent[0])
-    height = nrows * (PANEL_WIDTH_IN * aspect + 0.35) + 1.35
+    bar_h = 0.0 if shared_scale else 0.3
+    height = nrows * (PANEL_WIDTH_IN * aspect + 0.35 + bar_h) + 1.35
     if title is None:
         title = f"{_title_name(results, variable)} — {results[0].attrs.get('grid', '')}"
-    fig, main = new_figure(width, height, results, caption, title)
-    maps_into(main, results, variable, log=log, vmin=vmin, vmax=vmax, ncols=ncols)
+    note = ("Not drawn (the map would show one thing everywhere): " + "; ".join(notes) + ".") \
+        if notes else None
+    scale_note = None if shared_scale else "Each map has its own colour scale."
+    cap = "\n".join(x for x in (caption, note, scale_note) if x) or None
+    fig, main = new_figure(width, height, results, cap, title)
+    maps_into(main, results, variable, log=log, vmin=vmin, vmax=vmax, ncols=ncols,
+              shared_scale=shared_scale, label=label)
     return fig
 
 
@@ -500,6 +713,8 @@ def _ring_stats(ds, variable):
     v = ds[variable].values.astype(float)
     w = ds["weight"].values.astype(float) if "weight" in ds.coords else np.ones_like(v)
     ok = np.isfinite(v) & (w > 0)
+    if _is_revisit(variable):  # gaps over the covered cells: a never-covered cap is no "long gap"
+        ok &= ~_never(ds)
     wsum = np.bincount(inv[ok], weights=w[ok], minlength=rings.size)
     vsum = np.bincount(inv[ok], weights=(v * w)[ok], minlength=rings.size)
     mx = np.full(rings.size, -np.inf)
@@ -509,27 +724,61 @@ def _ring_stats(ds, variable):
     return rings, mean, np.where(np.isfinite(mx), mx, np.nan)
 
 
+def _log_floor(values_list, fallback: float) -> float:
+    """Where zero sits on a log axis: half the smallest positive value (``fallback`` if none)."""
+    pos = [v[np.isfinite(v) & (v > 0)] for v in values_list]
+    pos = np.concatenate(pos) if pos else np.array([])
+    return 0.5 * float(pos.min()) if pos.size else float(fallback)
+
+
+def _mark_zero(axis, floor: float, label: str = "0") -> None:
+    """Label the zero position ``floor`` of a log axis (values 0 are drawn there, never dropped)."""
+    axis.set_ticks([floor], labels=[label], minor=True)
+    axis.set_tick_params(which="minor", labelsize=7, length=4)
+
+
 def _profile_into(ax, results, variable, *, legend=False):
     colours = _colours(results)
     disp = _display(results, variable)
-    log = _is_revisit(variable)
-    for ds in results:
-        rings, mean, mx = _ring_stats(ds, variable)
-        ax.plot(mean * disp.scale, rings, color=colours[_name(ds)], lw=1.5, label=_name(ds))
+    revisit = _is_revisit(variable)
+    counts = variable.startswith("visible_")
+    stats = {_name(ds): _ring_stats(ds, variable) for ds in results}
+    floor = None
+    if revisit or counts:
+        values = [m * disp.scale for _, m, _ in stats.values()]
         if variable == "revisit_max_s":
-            ax.plot(mx * disp.scale, rings, color=colours[_name(ds)], lw=1.0, ls="--")
-    if log:
-        ax.set_xscale("log", nonpositive="mask")
-        _log_axis_format(ax.xaxis)
+            values += [mx * disp.scale for _, _, mx in stats.values()]
+        step = float(results[0].attrs.get("step_s", 60.0)) * disp.scale
+        floor = 0.6 * _log_floor(values, 0.5 * step if revisit else 0.02)
+    for ds in results:
+        rings, mean, mx = stats[_name(ds)]
+        x = mean * disp.scale
+        if floor is not None:  # zero (always in view / none in view) drawn at the labelled floor
+            x = np.where(np.isfinite(x), np.maximum(x, floor), np.nan)
+        ax.plot(x, rings, color=colours[_name(ds)], lw=1.5, label=escape_text(_name(ds)))
+        if variable == "revisit_max_s":
+            xm = mx * disp.scale
+            xm = np.where(np.isfinite(xm), np.maximum(xm, floor), np.nan)
+            ax.plot(xm, rings, color=colours[_name(ds)], lw=1.0, ls="--")
+    if floor is not None:
+        ax.set_xscale("log")
+        top = max((float(np.nanmax(np.concatenate([s[1], s[2]]) * disp.scale, initial=floor))
+                   for s in stats.values()), default=floor)
+        ax.set_xlim(floor * 0.8, max(top, floor * 10) * 1.3)
+        _log_axis_format(ax.xaxis, floor, max(top, floor * 10) * 1.3, zero_at=floor)
+        _mark_zero(ax.xaxis, floor, "0")
     elif disp.unit == "%":
         ax.set_xlim(-2, 102)
     ax.set_ylim(-90, 90)
     ax.set_yticks(range(-90, 91, 30))
-    ax.set_xlabel(disp.label, fontsize=8)
+    label = disp.long_name if counts else disp.label
+    ax.set_xlabel(label + (" (log; 0 at the left)" if floor is not None else ""), fontsize=8)
     ax.set_ylabel("latitude (deg)", fontsize=8)
     ax.tick_params(labelsize=7)
     ax.grid(True, color="0.88", lw=0.5)
     title = "ring mean" + (" (dashed: ring max)" if variable == "revisit_max_s" else "")
+    if revisit:
+        title += "\nover covered cells (none: never covered)"
     ax.set_title(title, fontsize=8)
     if legend:
         ax.legend(fontsize=7, frameon=False)
@@ -543,9 +792,10 @@ def latitude_profiles(results, variables=("coverage_time_fraction", "revisit_mea
     ----------
     results : list of xarray.Dataset
     variables : sequence of str
-        Per-cell variables, one subplot each (latitude on the y axis). Revisit variables use a log
-        axis (rings whose mean is 0, i.e. always in view, are not drawn); ``revisit_max_s`` also
-        shows each ring's maximum (dashed).
+        Per-cell variables, one subplot each (latitude on the y axis). Revisit variables and
+        satellite counts use a log axis on which 0 (always in view; none in view) is drawn at the
+        left edge, labelled "0", never dropped; ``revisit_max_s`` also shows each ring's maximum
+        (dashed).
     caption : str, optional
 
     Returns
@@ -560,7 +810,8 @@ def latitude_profiles(results, variables=("coverage_time_fraction", "revisit_mea
         _check_variable(results, v)
     n = len(variables)
     fig, main = new_figure(max(3.2 * n + 0.6, 6.0), 5.2, results, caption,
-                            f"Latitude profiles — {results[0].attrs.get('grid', '')}")
+                            "Coverage, gaps and satellites in view by latitude — "
+                            f"{results[0].attrs.get('grid', '')}")
     axes = main.subplots(1, n, sharey=True, squeeze=False).ravel()
     for ax, v in zip(axes, variables, strict=True):
         _profile_into(ax, results, v)
@@ -599,15 +850,20 @@ def _cdf_into(ax, results, variable, *, legend=True):
         xs = np.concatenate([[xmin], vs[pos], [xmax]])
         ys = np.concatenate([[zero], cum[pos], [cum[-1] if cum.size else 0.0]])
         undefined = 100.0 - (cum[-1] if cum.size else 0.0)
-        label = _name(ds) + (f" ({undefined:.0f} % of area undefined)" if undefined >= 0.5 else "")
-        ax.step(xs, ys, where="post", color=colours[_name(ds)], lw=1.5, label=label)
+        never = 100.0 * _area_share(ds, _never(ds))
+        notes = [f"never covered: {never:.0f} % of area" if never >= 0.5 else None,
+                 f"{undefined:.0f} % of area undefined" if undefined >= 0.5 else None]
+        notes = [x for x in notes if x]
+        label = _name(ds) + (f" ({'; '.join(notes)})" if notes else "")
+        ax.step(xs, ys, where="post", color=colours[_name(ds)], lw=1.5, label=escape_text(label))
     if np.isfinite(T):
         ax.axvline(T, color="0.4", lw=0.8, ls=":")
         ax.text(T, 50, "analysis length ", fontsize=6, color="0.35", ha="right", va="center",
                 rotation=90)
     ax.set_xscale("log")
-    ax.set_xlim(xmin, xmax)
-    _log_axis_format(ax.xaxis)
+    ax.set_xlim(xmin * 0.85, xmax)
+    _log_axis_format(ax.xaxis, xmin, xmax, zero_at=xmin)
+    _mark_zero(ax.xaxis, xmin, "0")  # cells with no gap count from here
     ax.set_ylim(0, 101)
     ax.set_xlabel(disp.label, fontsize=8)
     ax.set_ylabel("share of area with value ≤ x (%)", fontsize=8)
@@ -625,8 +881,10 @@ def revisit_cdf(results, variable="revisit_max_s", *, caption=None):
     results : list of xarray.Dataset
     variable : str
         Per-cell variable in seconds (default the longest gap); shown in minutes on a log axis.
-        Cells with value 0 (always in view) count from the left edge; NaN cells never count, so a
-        curve that stays below 100 % marks the share of area where the variable is undefined.
+        Cells with value 0 (always in view) count from the left edge, labelled "0"; NaN cells never
+        count, so a curve that stays below 100 % marks the share of area where the variable is
+        undefined. Never-covered cells (whose longest gap is the whole window under the optimistic
+        convention) are named with their share of area in the legend.
     caption : str, optional
 
     Returns
@@ -676,10 +934,12 @@ def _timeseries_into(ax_cov, ax_vis, results, *, legend=True):
     same = _same_start(results)
     for ds in results:
         t, colour = _time_x(ds, same), colours[_name(ds)]
-        ax_cov.plot(t, 100.0 * ds["coverage_fraction"].values, color=colour, lw=1.2, label=_name(ds))
+        ax_cov.plot(t, 100.0 * ds["coverage_fraction"].values, color=colour, lw=1.2,
+                    label=escape_text(_name(ds)))
         ax_cov.plot(t, 100.0 * ds["accumulated_coverage_fraction"].values, color=colour, lw=1.0, ls="--")
         if ax_vis is not None:
-            ax_vis.plot(t, ds["visible_mean_weighted"].values, color=colour, lw=1.2, label=_name(ds))
+            ax_vis.plot(t, ds["visible_mean_weighted"].values, color=colour, lw=1.2,
+                        label=escape_text(_name(ds)))
     ax_cov.set_ylim(0, 102)
     ax_cov.set_ylabel("area covered (%)", fontsize=8)
     ax_cov.grid(True, color="0.88", lw=0.5)
@@ -760,11 +1020,13 @@ def _city_into(ax, city_results, name, *, legend=False):
         c = names.index(name)
         lat, lon = float(ds["lat_deg"].values[c]), float(ds["lon_deg"].values[c])
         counts = ds["visible_count"].values[:, c]
-        ax.step(_time_x(ds, same), counts, where="post", color=colours[_name(ds)], lw=0.8, label=_name(ds))
+        ax.step(_time_x(ds, same), counts, where="post", color=colours[_name(ds)], lw=0.8,
+                label=escape_text(_name(ds)))
     where = f" ({format_lat(round(lat, 1))}, {format_lon(round(lon, 1))})" if lat is not None else ""
-    ax.set_title(f"{name}{where}", fontsize=9)
+    ax.set_title(escape_text(f"{name}{where}"), fontsize=9)
     top = max(int(ds["visible_count"].max()) for ds in city_results)  # panels share the y axis
-    ax.set_ylim(0, top * 1.08 + 1)
+    ax.set_ylim(-0.03 * (top + 1), top * 1.08 + 1)  # a line at 0 stays visible above the axis
+    integer_ticks(ax.yaxis)
     ax.set_ylabel("satellites in view", fontsize=8)
     ax.grid(True, color="0.88", lw=0.5)
     ax.tick_params(labelsize=7)
@@ -815,48 +1077,125 @@ def city_visibility(city_results, *, caption=None):
 # --------------------------------------------------------------------------- dashboard
 
 
-def _table_into(ax, results):
-    """Summary statistics, one column per constellation (names coloured like their lines)."""
-    from ..result import summary
+def _wmean(values, weights, mask=None) -> float:
+    v = np.asarray(values, dtype=float)
+    w = np.asarray(weights, dtype=float)
+    ok = np.isfinite(v) & (w > 0) & (True if mask is None else mask)
+    return float(np.sum(v[ok] * w[ok]) / np.sum(w[ok])) if ok.any() else float("nan")
 
-    df = summary(results)
-    colours = constellation_colours([str(c) for c in df["constellation"]])
-    ax.set_axis_off()
-    scale, unit = _time_unit(float(np.nanmax(df["revisit_max_s"].to_numpy(dtype=float), initial=0.0)))
-    rows = [
-        ("satellites", [f"{int(x):,}" for x in df["satellites"]]),
-        ("area ever covered (%)", [f"{100 * x:.1f}" for x in df["ever_covered"]]),
-        ("coverage time (%)", [f"{100 * x:.1f}" for x in df["coverage_time"]]),
-        ("satellites in view, mean", [f"{x:.2f}" for x in df["visible_mean"]]),
-        (f"revisit, mean, covered area ({unit})", [f"{x * scale:.3g}" for x in df["revisit_mean_covered_s"]]),
-        (f"longest gap, max ({unit})", [f"{x * scale:.3g}" for x in df["revisit_max_s"]]),
-        (f"mean response time ({unit})", [f"{x * scale:.3g}" for x in df["mean_response_time_s"]]),
-    ]
+
+def headline_numbers(ds) -> dict:
+    """The dashboard's numbers of one result, area-weighted, revisit over the covered cells only.
+
+    Parameters
+    ----------
+    ds : xarray.Dataset
+        One result on an area grid.
+
+    Returns
+    -------
+    dict
+        ``satellites``; ``never_covered`` (area share never covered, 0-1); ``coverage_time``
+        (area-weighted mean share of time covered); ``visible_mean``; ``nfold`` ({N: area-weighted
+        share of time with at least N in view}); ``revisit_mean_s``, ``revisit_max_s`` and
+        ``mean_response_time_s`` over the cells covered at least once (NaN if there is none), so
+        that a never-covered polar cap, whose "gap" is the whole window, never drives them.
+    """
+    w = ds["weight"].values.astype(float) if "weight" in ds.coords else np.ones(ds.sizes["cell"])
+    covered = ~_never(ds)
+    out = {"satellites": int(ds.attrs.get("satellites", 0)), "never_covered": _area_share(ds, ~covered),
+           "coverage_time": _wmean(ds["coverage_time_fraction"].values, w),
+           "visible_mean": _wmean(ds["visible_mean"].values, w) if "visible_mean" in ds else float("nan"),
+           "nfold": {}}
+    if "nfold_time_fraction" in ds:
+        for n in ds["nfold"].values:
+            out["nfold"][int(n)] = _wmean(ds["nfold_time_fraction"].sel(nfold=n).values, w)
+    for key in ("revisit_mean_s", "mean_response_time_s"):
+        out[key] = _wmean(ds[key].values, w, covered) if key in ds else float("nan")
+    mx = ds["revisit_max_s"].values.astype(float)[covered]
+    mx = mx[np.isfinite(mx)]
+    out["revisit_max_s"] = float(mx.max()) if mx.size else float("nan")
+    return out
+
+
+def _table_into(ax, results):
+    """Headline numbers, one column per constellation (names coloured like their lines)."""
     import textwrap
 
-    cols = ["\n".join(textwrap.wrap(str(c), 11)) for c in df["constellation"]]
+    colours = _colours(results)
+    nums = [headline_numbers(ds) for ds in results]
+    levels = sorted({n for x in nums for n in x["nfold"] if n >= 2})
+    rows = [
+        ("satellites", [format_count(x["satellites"]) for x in nums]),
+        ("area never covered", [format_percent(x["never_covered"]) for x in nums]),
+        ("time with ≥1 in view", [format_percent(x["coverage_time"]) for x in nums]),
+        *[(f"time with ≥{n} in view", [format_percent(x["nfold"].get(n, np.nan)) for x in nums])
+          for n in levels[-2:]],
+        ("satellites in view, mean", [f"{x['visible_mean']:.2f}" if x["visible_mean"] < 10
+                                      else f"{x['visible_mean']:.1f}" for x in nums]),
+        ("mean gap*", [_gap_text(x, "revisit_mean_s") for x in nums]),
+        ("longest gap*", [_gap_text(x, "revisit_max_s") for x in nums]),
+        ("mean wait for a pass*", [_gap_text(x, "mean_response_time_s") for x in nums]),
+    ]
+    names = [_name(ds) for ds in results]
+    cols = ["\n".join(textwrap.wrap(c, 13, break_long_words=False, break_on_hyphens=False)) for c in names]
     n_lines = max(c.count("\n") + 1 for c in cols)
-    table = ax.table(cellText=[[v for v in vals] for _, vals in rows], rowLabels=[r for r, _ in rows],
-                     colLabels=cols, loc="upper right", cellLoc="center", rowLoc="left",
-                     bbox=(0.42, 0.0, 0.58, 1.0))
+    ax.set_axis_off()
+    table = ax.table(cellText=[vals for _, vals in rows], rowLabels=[r for r, _ in rows],
+                     colLabels=[escape_text(c) for c in cols], loc="upper right", cellLoc="center",
+                     rowLoc="left",
+                     bbox=(0.36, 0.08, 0.64, 0.92))
     table.auto_set_font_size(False)
-    table.set_fontsize(8)
+    table.set_fontsize(7.5)
     for (r, c), cell in table.get_celld().items():
         cell.set_edgecolor("0.8")
         cell.set_linewidth(0.5)
         if r == 0:
-            cell.set_height(cell.get_height() * (0.6 + 0.4 * n_lines))
-            cell.get_text().set_color(colours[str(df["constellation"].iloc[c])])
+            cell.set_height(cell.get_height() * (0.6 + 0.45 * n_lines))
+            cell.get_text().set_color(colours[names[c]])
             cell.get_text().set_fontweight("bold")
             cell.set_facecolor("0.96")
         if c == -1:
             cell.set_facecolor("0.96")
-    bounds = sorted(set(df["boundary"]))
-    ax.set_title(f"Summary, area-weighted over the grid ({' / '.join(bounds)} gaps)", fontsize=9)
+    ax.text(0.36, 0.0, "* over the area covered at least once; area-weighted", transform=ax.transAxes,
+            fontsize=6.5, color="0.35", va="bottom")
+    bounds = sorted({str(ds.attrs.get("boundary", "?")) for ds in results})
+    ax.set_title(f"Headline numbers, area-weighted ({' / '.join(bounds)} gaps)", fontsize=9)
+
+
+def _gap_text(numbers, key) -> str:
+    """A gap or wait for the table: "no gap" when always in view, "never covered" when nothing is."""
+    value = numbers[key]
+    if not np.isfinite(value):
+        return "never covered"
+    return "no gap" if value == 0 else format_duration_s(value)
+
+
+def _nfold_bars_into(ax, results):
+    """Grouped bars: area-weighted share of time with at least N in view, per N and constellation."""
+    colours = _colours(results)
+    nums = [headline_numbers(ds) for ds in results]
+    levels = sorted({n for x in nums for n in x["nfold"]}) or [1]
+    width = 0.8 / len(results)
+    for i, (ds, x) in enumerate(zip(results, nums, strict=True)):
+        vals = [100.0 * x["nfold"].get(n, np.nan) for n in levels]
+        pos = np.arange(len(levels)) + (i - (len(results) - 1) / 2) * width
+        ax.bar(pos, vals, width=width * 0.92, color=colours[_name(ds)], label=escape_text(_name(ds)))
+        for xp, v in zip(pos, vals, strict=True):
+            if np.isfinite(v):
+                ax.text(xp, v + 1.5, f"{v:.0f}", ha="center", va="bottom", fontsize=6, color="0.25")
+    ax.set_xticks(np.arange(len(levels)), [f"≥{n}" for n in levels])
+    ax.set_xlabel("satellites in view at the same time", fontsize=8)
+    ax.set_ylabel("share of time, area mean (%)", fontsize=8)
+    ax.set_ylim(0, 112)
+    ax.set_yticks(range(0, 101, 20))
+    ax.tick_params(labelsize=7)
+    ax.grid(True, axis="y", color="0.88", lw=0.5)
+    ax.set_title("Share of time with at least N in view", fontsize=9)
 
 
 def dashboard(results, city_results=None, *, caption=None):
-    """One page: coverage and max-revisit maps, latitude profile, revisit CDF, time series, table.
+    """One page that tells the constellations apart: satellites in view, gaps where there are any, numbers.
 
     Parameters
     ----------
@@ -869,48 +1208,65 @@ def dashboard(results, city_results=None, *, caption=None):
     Returns
     -------
     matplotlib.figure.Figure
+        Row 1: time-mean satellites in view, each map on its own colour scale (a 78-satellite
+        constellation is not one flat colour next to 4,408). Row 2: the longest gap, only for the
+        constellations that have gaps (the others are named in the caption); left out when none
+        has. Row 3: satellites in view by latitude (log, 0 at the left edge), the share of time
+        with at least N in view, and the headline numbers (gaps over the covered area, "never
+        covered" in words). Row 4: the city panels.
     """
     results = _as_results(results)
-    for v in ("coverage_time_fraction", "revisit_max_s"):
+    for v in ("coverage_time_fraction", "revisit_max_s", "visible_mean"):
         _check_variable(results, v)
     if city_results is not None:
         city_results = _as_results(city_results, "city_results")
         city_names, _ = _city_names(city_results)
         city_names = city_names[:4]
+    reasons = [uninformative_reason(ds, "revisit_max_s") for ds in results]
+    gappy = [ds for ds, r in zip(results, reasons, strict=True) if not r]
     n = len(results)
-    ncols = min(n, 3)
+    ncols = min(n, 4)
     nrows = math.ceil(n / ncols)
-    width = max(PANEL_WIDTH_IN * ncols + 0.8, 15.0)
+    width = max(PANEL_WIDTH_IN * 0.85 * ncols + 0.8, 15.0)
     extent = _map_extent(results)
     aspect = (extent[3] - extent[2]) / (extent[1] - extent[0])
-    map_h = nrows * ((width - 3.0) / ncols * aspect + 0.3) + 0.9
-    heights = [map_h, map_h, 3.9] + ([2.5] if city_results is not None else [])
-    title = " vs ".join(_name(ds) for ds in results) + f" — {results[0].attrs.get('grid', '')}"
-    fig, main = new_figure(width, sum(heights) + 0.5, results, caption, title)
-    subs = main.subfigures(len(heights), 1, height_ratios=heights)
-    maps_into(subs[0], results, "coverage_time_fraction", log=False, vmin=None, vmax=None, ncols=ncols)
-    maps_into(subs[1], results, "revisit_max_s", log=None, vmin=None, vmax=None, ncols=ncols)
-    subs[0].supylabel("Coverage time", fontsize=11, fontweight="bold")
-    subs[1].supylabel("Longest gap", fontsize=11, fontweight="bold")
-    bottom = subs[2].subplots(1, 4, width_ratios=[0.75, 1.0, 1.25, 1.25])
-    _profile_into(bottom[0], results, "coverage_time_fraction")
-    bottom[0].set_title("Coverage time by latitude\n(ring mean)", fontsize=9)
-    _cdf_into(bottom[1], results, "revisit_max_s", legend=False)
-    bottom[1].set_title("Longest gap: cumulative share of area", fontsize=9)
-    _timeseries_into(bottom[2], None, results)
-    bottom[2].set_title("Share of the grid covered over time", fontsize=9)
-    _table_into(bottom[3], results)
+    panel_w = (width - 1.0) / ncols
+    vis_h = nrows * (panel_w * aspect + 1.0) + 0.3
+    gap_h = math.ceil(len(gappy) / ncols) * (panel_w * aspect + 0.4) + 1.0 if gappy else 0.0
+    heights = [vis_h] + ([gap_h] if gappy else []) + [3.9] + ([2.5] if city_results is not None else [])
+    title = "Who sees more satellites, where: " + " vs ".join(_name(ds) for ds in results)
+    notes = [f"{_name(ds)}: {r}" for ds, r in zip(results, reasons, strict=True) if r]
+    gap_note = ("Longest-gap maps only where there are gaps; " + "; ".join(notes) + ".") if notes else None
+    cap = "\n".join(x for x in (caption, gap_note) if x) or None
+    fig, main = new_figure(width, sum(heights) + 0.5, results, cap, title)
+    subs = np.atleast_1d(main.subfigures(len(heights), 1, height_ratios=heights))
+    row = iter(subs)
+    sub = next(row)
+    maps_into(sub, results, "visible_mean", log=False, vmin=0.0, vmax=None, ncols=ncols, shared_scale=False,
+              label="satellites in view, time mean")
+    sub.supylabel("Satellites in view", fontsize=11, fontweight="bold")
+    if gappy:
+        sub = next(row)
+        maps_into(sub, gappy, "revisit_max_s", log=None, vmin=None, vmax=None, ncols=ncols)
+        sub.supylabel("Longest gap", fontsize=11, fontweight="bold")
+    sub = next(row)
+    bottom = sub.subplots(1, 3, width_ratios=[0.8, 1.3, 1.7])
+    _profile_into(bottom[0], results, "visible_mean")
+    bottom[0].set_title("Satellites in view by latitude\n(ring mean)", fontsize=9)
+    _nfold_bars_into(bottom[1], results)
+    _table_into(bottom[2], results)
     handles, labels = bottom[0].get_legend_handles_labels()
-    subs[2].legend(handles, labels, loc="outside lower center", ncols=min(len(labels), 4), fontsize=8,
-                   frameon=False)
+    sub.legend(handles, labels, loc="outside lower center", ncols=min(len(labels), 4), fontsize=8,
+               frameon=False)
     if city_results is not None:
-        axes = subs[3].subplots(1, len(city_names), sharey=True, squeeze=False).ravel()
+        sub = next(row)
+        axes = sub.subplots(1, len(city_names), sharey=True, squeeze=False).ravel()
         for ax, name in zip(axes, city_names, strict=True):
             _city_into(ax, city_results, name)
             ax.set_xlabel(_time_label(city_results), fontsize=8)
         for ax in axes[1:]:
             ax.set_ylabel("")
-        subs[3].supylabel("Cities", fontsize=11, fontweight="bold")
+        sub.supylabel("Cities", fontsize=11, fontweight="bold")
     return fig
 
 
@@ -924,6 +1280,45 @@ def _map_figure(variable, doc):
     draw.__name__ = draw.__qualname__ = f"{variable}_map"
     draw.__doc__ = doc
     return draw
+
+
+def nfold_map(results, *, n=None, caption=None):
+    """Maps of the share of time with at least N satellites in view (one panel per constellation).
+
+    Parameters
+    ----------
+    results : list of xarray.Dataset
+        With ``nfold_time_fraction`` (cell, nfold).
+    n : int, optional
+        The level N (one of the results' ``nfold`` values); default :func:`nfold_level`, the level
+        that tells the constellations apart best.
+    caption : str, optional
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    results = _as_results(results)
+    for ds in results:
+        var = ds.data_vars.get("nfold_time_fraction")
+        if var is None or set(var.dims) != {"cell", "nfold"}:
+            raise ValueError(f"the result of {_name(ds)!r} has no nfold_time_fraction (cell, nfold); analyze "
+                             "with nfold=[1, 2, 4] or similar")
+    n = nfold_level(results) if n is None else int(n)
+    have = [ds for ds in results if n in {int(x) for x in ds["nfold"].values}]
+    if not have:
+        levels = sorted({int(x) for ds in results for x in ds["nfold"].values})
+        raise ValueError(f"n = {n} is not an nfold level of the results; levels: {levels}")
+    sel = [ds.sel(nfold=n) for ds in have]
+    what = f"share of time with at least {n} satellites in view"
+    return maps(sel, "nfold_time_fraction", log=False, caption=caption,
+                title=f"{what[:1].upper()}{what[1:]} — {results[0].attrs.get('grid', '')}",
+                label=f"time with ≥{n} in view (%)")
+
+
+def _fig_nfold_map(results, city_results=None, caption=None):
+    """Map of the share of time with at least N in view (N chosen to tell the results apart)."""
+    return nfold_map(results, caption=caption)
 
 
 def _fig_latitude_profiles(results, city_results=None, caption=None):
@@ -958,7 +1353,9 @@ FIGURES = {
     "coverage_map": _map_figure("coverage_time_fraction", "Map of the coverage time fraction."),
     "revisit_mean_map": _map_figure("revisit_mean_s", "Map of the mean gap (revisit), log scale."),
     "revisit_max_map": _map_figure("revisit_max_s", "Map of the longest gap (max revisit), log scale."),
-    "visible_map": _map_figure("visible_mean", "Map of the time-mean number of satellites in view."),
+    "visible_map": _map_figure("visible_mean", "Map of the time-mean number of satellites in view "
+                                               "(own colour scale per panel when they differ a lot)."),
+    "nfold_map": _fig_nfold_map,
     "latitude_profiles": _fig_latitude_profiles,
     "revisit_cdf": _fig_revisit_cdf,
     "coverage_timeseries": _fig_coverage_timeseries,
@@ -966,6 +1363,33 @@ FIGURES = {
     "dashboard": _fig_dashboard,
 }
 """Figure name -> ``draw(results, city_results=None, caption=None) -> Figure``."""
+
+
+def region_cities(results, city_results):
+    """The city results restricted to the points inside the results' region (None if none is left).
+
+    Parameters
+    ----------
+    results : list of xarray.Dataset
+        The area (or point) results that define the region.
+    city_results : list of xarray.Dataset
+        Named point results (``name`` coordinate).
+
+    Returns
+    -------
+    list of xarray.Dataset or None
+        Each city result keeps only its points inside the region (:func:`points_in_region`), so a
+        Kenya run never draws Berlin; None when no point is inside.
+    """
+    out = []
+    for cds in _as_results(city_results, "city_results"):
+        names = [str(x) for x in cds["name"].values] if "name" in cds.coords else None
+        keep = points_in_region(results, cds["lat_deg"].values, cds["lon_deg"].values, names)
+        if keep.all():
+            out.append(cds)
+        elif keep.any():
+            out.append(cds.isel(cell=np.flatnonzero(keep)))
+    return out or None
 
 
 def draw_figures(results, out_dir, names=None, *, city_results=None, caption=None,
@@ -983,7 +1407,8 @@ def draw_figures(results, out_dir, names=None, *, city_results=None, caption=Non
         silently when ``city_results`` is None (even if named), and the returned dict then has no
         entry for it; the dashboard then has no city row.
     city_results : list of xarray.Dataset, optional
-        Point-grid results with ``visible_count`` for the city figures.
+        Point-grid results with ``visible_count`` for the city figures; only the points inside the
+        results' region are drawn (:func:`region_cities`).
     caption : str, optional
     formats : sequence of {"png", "svg", "pdf"}
     dpi : float
@@ -998,6 +1423,8 @@ def draw_figures(results, out_dir, names=None, *, city_results=None, caption=Non
     if unknown:
         raise ValueError(f"unknown figure name(s) {unknown}; allowed: {', '.join(FIGURES)}")
     results = _as_results(results)
+    if city_results is not None:
+        city_results = region_cities(results, city_results)
     out = Path(out_dir)
     written = {}
     for name in names:

@@ -40,7 +40,10 @@ __all__ = [
     "format_count",
     "format_duration_s",
     "format_percent",
+    "integer_ticks",
+    "is_synthetic",
     "new_figure",
+    "result_label",
     "results_caption",
     "save_figure",
 ]
@@ -401,8 +404,26 @@ def _duration_text(seconds: float) -> str:
 _CAPTION_KEYS = ("start_utc", "duration_s", "step_s", "boundary", "grid", "max_nadir_deg")
 
 
-def _parameter_parts(attrs, keys) -> list[str | None]:
-    """The analysis parameters among ``keys`` as caption parts (None where an attribute is missing)."""
+def _stated(attrs, key, stated: str) -> bool:
+    """Whether a caption given by the caller already states parameter ``key`` (so it is not repeated)."""
+    if not stated:
+        return False
+    value = attrs.get(key)
+    if key == "start_utc" and value:
+        return str(value)[:10] in stated
+    if key in ("duration_s", "step_s") and attrs.get("step_s") is not None:
+        return f"{float(attrs['step_s']):g} s steps" in stated
+    if key == "boundary" and value:
+        return f"{value} edge gaps" in stated or f"{value} gap" in stated
+    if key == "grid" and value:
+        return str(value) in stated
+    return False
+
+
+def _parameter_parts(attrs, keys, stated: str = "") -> list[str | None]:
+    """The analysis parameters among ``keys`` as caption parts (None where an attribute is missing
+    or where the caller's caption ``stated`` already gives it)."""
+    keys = [k for k in keys if not _stated(attrs, k, stated)]
     parts: list[str | None] = []
     if "start_utc" in keys:
         parts.append(format_caption({"start": attrs.get("start_utc")}) or None)
@@ -421,7 +442,7 @@ def _parameter_parts(attrs, keys) -> list[str | None]:
     return parts
 
 
-def results_caption(results) -> str:
+def results_caption(results, stated: str = "") -> str:
     """The automatic caption of coverage results: constellations and analysis parameters.
 
     Parameters
@@ -431,11 +452,16 @@ def results_caption(results) -> str:
         ``satellites``, ``min_elevation_deg``, ``start_utc``, ``duration_s``, ``step_s``,
         ``boundary``, ``grid``, ``grid_cells``, ``max_nadir_deg``, ``package_version``).
 
+    stated : str
+        A caption printed with this one (e.g. the scenario's parameter line): the shared parameters
+        it already gives (start date, step, grid, gap boundary) are not repeated.
+
     Returns
     -------
     str
         Two lines: each constellation with its size, minimum elevation and the parameters in which it
-        differs from the others; then the parameters they share and the model's limits.
+        differs from the others (its own start, for TLE catalogs analysed from their epochs); then the
+        parameters they share and the model's limits. Synthetic layouts are flagged.
     """
     results = list(results)
     if not results:
@@ -446,13 +472,14 @@ def results_caption(results) -> str:
     entries = []
     for ds in results:
         a = ds.attrs
-        head = (f"{a.get('constellation', 'result')}: {format_count(a.get('satellites', 0))} satellites, "
+        head = (f"{result_label(a)}: {format_count(a.get('satellites', 0))} satellites, "
                 f"min elevation {a.get('min_elevation_deg', '?')} deg")
         entries.append(format_caption([head, format_caption(_parameter_parts(a, differing), sep=", ")]))
     line1 = format_caption(entries, sep="  |  ")
     version = a0.get("package_version")
-    line2 = format_caption([format_caption(_parameter_parts(a0, common), sep=", "),
-                            "spherical Earth, circular J2 orbits unless TLE",
+    earth = "WGS84 Earth" if str(a0.get("earth", "")).lower() == "wgs84" else "spherical Earth"
+    line2 = format_caption([format_caption(_parameter_parts(a0, common, stated), sep=", "),
+                            f"{earth}, circular J2 orbits unless TLE (SGP4)",
                             f"constellations {version}" if version else None])
     return line1 + "\n" + line2[:1].upper() + line2[1:]
 
@@ -461,12 +488,74 @@ def _caption_lines(results, caption, width_in) -> list[str]:
     """Caption lines (the user's caption first, then the automatic one), wrapped to the width."""
     if caption is not None and not isinstance(caption, str):
         caption = format_caption(caption)
-    text = "\n".join(t for t in (caption, results_caption(results) if results else "") if t)
+    text = "\n".join(t for t in (caption, results_caption(results, caption or "") if results else "")
+                     if t)
     chars = max(40, int(width_in * 19.0))  # 7 pt DejaVu Sans: about 20 characters per inch
     lines = []
     for line in text.splitlines():
         lines.extend(textwrap.wrap(line, chars) or [""])
     return lines
+
+
+def is_synthetic(attrs) -> bool:
+    """Whether a result's constellation is a synthetic layout (an assumed stand-in, not a filing or TLEs).
+
+    Parameters
+    ----------
+    attrs : mapping
+        A result's attributes; ``constellation_description``, ``constellation_source``,
+        ``constellation`` and ``title`` are searched for the word "synthetic" (the presets state it
+        in their assumptions, e.g. ``kuiper_2025``'s 3-plane stand-in for the 78 satellites of
+        mid-2025).
+
+    Examples
+    --------
+    >>> is_synthetic({"constellation_description": "assumption: synthetic stand-in, 3 planes"})
+    True
+    >>> is_synthetic({"constellation": "Starlink (TLE 2025-07-27)"})
+    False
+    """
+    keys = ("constellation_description", "constellation_source", "constellation", "title")
+    return any(re.search(r"\bsynthetic\b", str(attrs.get(k, "")), re.IGNORECASE) for k in keys)
+
+
+def result_label(attrs) -> str:
+    """The name a result is shown under in titles and legends: its constellation, flagged if synthetic.
+
+    Parameters
+    ----------
+    attrs : mapping
+        A result's attributes (``constellation`` and the fields :func:`is_synthetic` reads).
+
+    Returns
+    -------
+    str
+        ``attrs["constellation"]``, with ``" [synthetic layout]"`` appended when the layout is an
+        assumption, so that a stripe that comes from the assumed planes is never read as data.
+
+    Examples
+    --------
+    >>> result_label({"constellation": "Kuiper mid-2025 (78)", "constellation_description": "synthetic"})
+    'Kuiper mid-2025 (78) [synthetic layout]'
+    """
+    name = str(attrs.get("constellation", "result"))
+    if is_synthetic(attrs) and "synthetic" not in name.lower():
+        name += " [synthetic layout]"
+    return name
+
+
+def integer_ticks(axis) -> None:
+    """Put the major ticks of a count axis on whole numbers (never 0.5 or 1.5 satellites).
+
+    Parameters
+    ----------
+    axis : matplotlib.axis.Axis
+        E.g. ``ax.yaxis``; at most about 6 ticks, all integers, no offset or scientific notation.
+    """
+    from matplotlib.ticker import FuncFormatter, MaxNLocator
+
+    axis.set_major_locator(MaxNLocator(nbins=6, integer=True, min_n_ticks=2))
+    axis.set_major_formatter(FuncFormatter(lambda v, _: format_count(v)))
 
 
 # --------------------------------------------------------------------------- figures and files

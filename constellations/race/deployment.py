@@ -29,6 +29,9 @@ Model, in formulas (``t`` in days):
   before the start date are all operational at the start when ``start_state = "operational"``.
 - Operational on day ``t``: ``floor(sum_i delivered_i * f((t - t_i - d_min) / (d_max - d_min)))``, with
   ``f`` clipped to [0, 1], capped at the satellites of the shells in the fill order (more are spares).
+- Forecasts keep their date: a case with ``as_of`` ignores the launches of the shared manifest flown
+  after that day, so a forecast made in 2025 gives the same satellites after the manifest has grown
+  (the hindcast, :mod:`constellations.race.hindcast`, grades the frozen 2025 file itself).
 """
 
 from __future__ import annotations
@@ -71,9 +74,9 @@ VEHICLE_KEYS = ("label", "satellites_per_launch", "basis", "source", "provider")
 OPERATOR_KEYS = ("label", "constellation", "manifest", "contracts", "orbit_raising_days", "start_state",
                  "fill", "max_satellites", "initial_satellites", "cases", "notes")
 FILL_KEYS = ("shells", "planes", "slots")
-MANIFEST_KEYS = ("date", "vehicle", "satellites", "label", "flown", "source")
+MANIFEST_KEYS = ("date", "vehicle", "satellites", "label", "flown", "source", "approximate")
 CASE_KEYS = ("description", "rates_start", "rates", "manifest", "launch_failure_rate",
-             "satellite_failure_rate", "contracts", "orbit_raising_days")
+             "satellite_failure_rate", "contracts", "orbit_raising_days", "as_of")
 RATE_KEYS = ("launches_per_year", "share", "satellites_per_launch")
 MAX_TEXT_CHARS = 1000  # sources, notes and descriptions are sentences, longer than names
 
@@ -167,6 +170,8 @@ class Launch:
         A launch that happened: no failure rate is applied to it.
     source : str
         ``"manifest"`` or ``"rate"`` (generated from a cadence), or a citation.
+    approximate : bool
+        The date is an estimate (e.g. derived from TLE data), not a published launch date.
     """
 
     date: np.datetime64
@@ -175,6 +180,7 @@ class Launch:
     label: str = ""
     flown: bool = False
     source: str = "manifest"
+    approximate: bool = False
 
 
 @dataclass(frozen=True)
@@ -229,6 +235,11 @@ class CadenceCase:
         Overrides of the operator's contracts (total launches per vehicle).
     orbit_raising_days : tuple of float, optional
         Overrides the operator's ``(d_min, d_max)``.
+    as_of : numpy.datetime64, optional
+        The day the case was made: launches of the operator's shared manifest dated after it were not
+        known then and are left out of this case (its own ``manifest`` is kept whole). This is how a
+        forecast made in 2025 stays as it was while the manifest grows with the launches flown since.
+        ``None``: the whole manifest.
     """
 
     name: str
@@ -240,6 +251,13 @@ class CadenceCase:
     satellite_failure_rate: float = 0.0
     contracts: dict = field(default_factory=dict)
     orbit_raising_days: tuple | None = None
+    as_of: np.datetime64 | None = None
+
+    def known_manifest(self, shared) -> tuple:
+        """The launches of this case: those of ``shared`` (the operator's manifest) dated on or before
+        :attr:`as_of`, then the case's own, in date order."""
+        known = tuple(x for x in shared if self.as_of is None or x.date <= self.as_of)
+        return tuple(sorted(known + tuple(self.manifest), key=lambda x: x.date))
 
 
 @dataclass(frozen=True)
@@ -521,7 +539,8 @@ class Deployment:
         return days[hit[0]] if hit.size else None
 
     def table(self):
-        """The launches as a pandas DataFrame (date, vehicle, satellites, delivered, label, flown, source)."""
+        """The launches as a pandas DataFrame (date, vehicle, satellites, delivered, label, flown, source,
+        approximate_date)."""
         import pandas as pd
 
         return pd.DataFrame({
@@ -532,6 +551,7 @@ class Deployment:
             "label": [x.label for x in self.launches],
             "flown": [x.flown for x in self.launches],
             "source": [x.source for x in self.launches],
+            "approximate_date": [x.approximate for x in self.launches],
         })
 
 
@@ -594,7 +614,7 @@ class LaunchModel:
     >>> from constellations.race.deployment import LaunchModel
     >>> model = LaunchModel.from_toml()
     >>> sorted(model.operators["kuiper"].cases)
-    ['high', 'low', 'nominal']
+    ['high', 'low', 'nominal', 'nominal_2026', 'observed']
     """
 
     vehicles: dict
@@ -640,9 +660,10 @@ class LaunchModel:
           ``contracts`` (vehicle = launches), ``notes``
         - ``[operators.<key>.fill]``: ``shells``, ``planes``, ``slots``
         - ``[[operators.<key>.manifest]]``: ``date``, ``vehicle``, ``satellites``, ``label``, ``flown``,
-          ``source``
+          ``source``, ``approximate`` (the date is an estimate)
         - ``[operators.<key>.cases.<name>]``: ``description``, ``rates_start``, ``launch_failure_rate``,
-          ``satellite_failure_rate``, ``contracts``, ``orbit_raising_days``, ``manifest``
+          ``satellite_failure_rate``, ``contracts``, ``orbit_raising_days``, ``manifest``, ``as_of``
+          (the day the case was made: later launches of the operator's manifest are left out)
         - ``[operators.<key>.cases.<name>.rates.<vehicle>]``: ``launches_per_year`` (year = launches),
           ``share``, ``satellites_per_launch``
 
@@ -715,7 +736,7 @@ class LaunchModel:
         start, until = as_day(start, "start"), as_day(until, "until")
         if until < start:
             raise ValueError(f"until ({until}) is before start ({start}); give a horizon after the start")
-        manifest = sorted(op.manifest + cs_.manifest, key=lambda x: x.date)
+        manifest = list(cs_.known_manifest(op.manifest))
         contracts = {**op.contracts, **cs_.contracts}
         used = _manifest_launches(manifest)
         for vehicle, n in _over_contract(used, contracts).items():
@@ -819,7 +840,8 @@ def _manifest(c: Checker, raw, vehicles: dict, key: str) -> tuple:
                           vehicle=vehicle, satellites=n,
                           label=_text(c, e, "label", f"{w}.label", "", '"KA-01"'),
                           flown=c.boolean(e.get("flown", False), f"{w}.flown"),
-                          source=_text(c, e, "source", f"{w}.source", "manifest", '"press release"')))
+                          source=_text(c, e, "source", f"{w}.source", "manifest", '"press release"'),
+                          approximate=c.boolean(e.get("approximate", False), f"{w}.approximate")))
     for i in range(1, len(out)):
         if out[i].date < out[i - 1].date:
             raise c.error(f"{key}[{i}].date", str(out[i].date), f"comes before the date of entry {i - 1} "
@@ -862,6 +884,8 @@ def _case(c: Checker, name: str, raw, vehicles: dict, key: str) -> CadenceCase:
     if "orbit_raising_days" in raw:
         kw["orbit_raising_days"] = _raising(c, raw["orbit_raising_days"], f"{key}.orbit_raising_days")
     rates_start = raw.get("rates_start")
+    if "as_of" in raw:
+        kw["as_of"] = np.datetime64(c.date(raw["as_of"], f"{key}.as_of", "2025-09-30"), "D")
     return CadenceCase(
         name=name, description=_text(c, raw, "description", f"{key}.description", "", '"fast ramp"'),
         rates_start=None if rates_start is None else np.datetime64(
@@ -928,7 +952,8 @@ def _operator(c: Checker, key: str, raw, vehicles: dict) -> Operator:
         notes=notes)
     for name, case in op.cases.items():  # a manifest may not use more launches than were bought
         contracts = {**op.contracts, **case.contracts}
-        for vehicle, n in _over_contract(_manifest_launches(op.manifest + case.manifest), contracts).items():
+        for vehicle, n in _over_contract(_manifest_launches(case.known_manifest(op.manifest)),
+                                         contracts).items():
             raise c.error(f"{w}.cases.{name}.contracts.{vehicle}" if vehicle in case.contracts
                           else f"{w}.contracts.{vehicle}", contracts[vehicle],
                           f"the manifest of case {name!r} has {n} {vehicle} launches, more than the "

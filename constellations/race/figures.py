@@ -30,13 +30,14 @@ from ..plotting.style import (
     format_caption,
     format_count,
     format_duration_s,
+    integer_ticks,
     new_figure,
     save_figure,
 )
 from .snapshots import METRICS
 
-__all__ = ["RACE_FIGURES", "caption", "coverage_map_strip", "draw_race_figures", "metrics_over_time",
-           "satellites_over_time"]
+__all__ = ["RACE_FIGURES", "RACE_FIGURE_CAPTIONS", "answer_rows", "caption", "coverage_map_strip",
+           "draw_race_figures", "metrics_over_time", "satellites_over_time"]
 
 DEADLINE_COLOR = "0.45"
 DEFAULT_METRICS = ("continuous_population_band", "continuous_area", "continuous_population",
@@ -123,10 +124,12 @@ def _band(ax, tl, var, cases, colours, scale=1.0):
         lo = np.nanmin(values[others], axis=0)
         hi = np.nanmax(values[others], axis=0)
         ax.fill_between(x, lo, hi, color=colours[main], alpha=0.15, lw=0, step="post",
-                        label=f"{'-'.join(cases[i] for i in (others[0], others[-1]))} cadence range")
+                        label=escape_text("-".join(cases[i] for i in (others[0], others[-1]))
+                                          + " cadence range"))
     for i, c in enumerate(cases):
         lw, alpha = (2.0, 1.0) if c == main else (1.0, 0.9)
-        ax.step(x, values[i], where="post", color=colours[c], lw=lw, alpha=alpha, label=f"{c} cadence")
+        ax.step(x, values[i], where="post", color=colours[c], lw=lw, alpha=alpha,
+                label=escape_text(f"{c} cadence"))
 
 
 def _nominal_index(cases) -> int:
@@ -160,7 +163,7 @@ def satellites_over_time(result, *, title=None, extra_caption: str = ""):
     nominal = _nominal_index(cases)
     main_colour = colours[cases[nominal]]
     ax1.step(_dates(tl), tl["satellites_launched"].values[nominal], where="post", color=main_colour,
-             lw=1.0, ls=":", label=f"{cases[nominal]}: launched")
+             lw=1.0, ls=":", label=escape_text(f"{cases[nominal]}: launched"))
     for m in s.milestones:
         ax1.axhline(m.satellites, color=DEADLINE_COLOR, lw=0.7, ls=":", zorder=1)
     _deadlines(ax1, result)
@@ -173,7 +176,11 @@ def satellites_over_time(result, *, title=None, extra_caption: str = ""):
             ax1.annotate(escape_text(f"{c}: {r.month}"), (d, r.target), xytext=(4, -11 - 9 * i),
                          textcoords="offset points", fontsize=7, color=colours[c])
     ax1.set_ylabel(axis_label("satellites operational"))
-    ax1.set_ylim(0, max(m.satellites for m in s.milestones) * 1.12 if s.milestones else None)
+    top = max([float(np.nanmax(tl["satellites_launched"].values, initial=0.0)),
+               float(np.nanmax(tl["satellites_operational"].values, initial=0.0)),
+               *(m.satellites for m in s.milestones)])
+    ax1.set_ylim(0, top * 1.12 if top > 0 else 1)  # the launched line is never clipped
+    integer_ticks(ax1.yaxis)
     ax1.grid(alpha=0.3, lw=0.5)
     ax1.legend(fontsize=7.5, loc="upper left", frameon=False)
     ax1.set_title(escape_text(f"{operator}: satellites in the operational orbit (dots: milestone reached)"),
@@ -200,7 +207,8 @@ def satellites_over_time(result, *, title=None, extra_caption: str = ""):
     ax2.set_ylabel(axis_label("satellites (log scale)"))
     ax2.grid(alpha=0.3, lw=0.5, which="both")
     ax2.legend(fontsize=7.5, loc="lower right", frameon=False)
-    ax2.set_title(f"Both operators (lines: {cases[nominal]} cadence, shading: range of the cases)",
+    ax2.set_title(escape_text(f"Both operators (lines: {cases[nominal]} cadence, shading: range of the "
+                              "cases)"),
                   fontsize=9.5)
     ax2.set_xlabel("date (monthly snapshots, UTC)")
     return fig
@@ -326,6 +334,44 @@ def coverage_map_strip(result, *, title=None, extra_caption: str = ""):
     maps_into(main, panels, "coverage_time_fraction", log=False, vmin=0.0, vmax=1.0, ncols=ncols,
               label=axis_label(f"coverage time over the {window} window", "fraction"))
     return fig
+
+
+RACE_FIGURE_CAPTIONS = {
+    "race_satellites": "When each launch cadence reaches the licence milestones: satellites in orbit by "
+                       "date, and against the rival.",
+    "race_metrics": "When the build-out first matches the benchmark's coverage, metric by metric.",
+    "race_maps": "Where the ground is covered at selected dates, next to the benchmark.",
+}
+"""Figure name -> the one-line question it answers, for the index page."""
+
+
+def answer_rows(result) -> list[list[str]]:
+    """The race's answer table as rows of strings (header first): one row per milestone or catch-up
+    metric, one column per cadence case, the month (``"not by <horizon>"`` when never reached).
+
+    Parameters
+    ----------
+    result : RaceResult
+
+    Returns
+    -------
+    list of list of str
+    """
+    a = result.answers
+    cases = list(result.timeline["case"].values)
+    horizon = str(result.scenario.horizon)[:7]
+    rows = [["Question", *[f"{c} cadence" for c in cases]]]
+    for kind, what in (("milestone", "satellites operational"), ("catch-up", "matches the benchmark")):
+        sub = a[a["kind"] == kind]
+        for item in dict.fromkeys(sub["item"]):
+            label = (METRICS[item].long_name if kind == "catch-up" and item in METRICS else str(item))
+            cells = []
+            for c in cases:
+                hit = sub[(sub["item"] == item) & (sub["case"] == c)]
+                month = str(hit["month"].iloc[0]) if len(hit) else ""
+                cells.append(month or f"not by {horizon}")
+            rows.append([f"{label}: {what}" if kind == "milestone" else f"{what}: {label}", *cells])
+    return rows
 
 
 RACE_FIGURES = {

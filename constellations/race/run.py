@@ -37,8 +37,8 @@ from pathlib import Path
 import numpy as np
 
 from .._version import __version__
-from ..atomic import atomic_write_text
-from ..pages import dataframe_rows, remove_index, write_index
+from ..atomic import atomic_write_text, relocate, staged_folder
+from ..pages import dataframe_rows, write_index
 from ..plotting.style import format_duration_s, format_percent
 from ..result import save
 from ..sources.datafiles import data_path
@@ -47,6 +47,8 @@ from ..sources.regions import city_grid
 from ..sweeps import map_tasks
 from .deployment import LaunchModel
 from .figures import draw_race_figures
+from .hindcast import HindcastResult, hindcast
+from .hindcast_figures import draw_hindcast_figure
 from .scenario import RaceScenario, load_race_scenario
 from .snapshots import METRICS, _concat_cells, _coverage_task, race_metrics
 
@@ -108,6 +110,9 @@ class RaceResult:
         Case -> :class:`~constellations.deployment.Deployment` of the operator.
     timings : dict
         Wall times, s.
+    hindcast : HindcastResult or None
+        The scenario's ``[hindcast]``: the forecasts as shipped against the observed counts
+        (:mod:`constellations.race.hindcast`).
     """
 
     scenario: RaceScenario
@@ -118,6 +123,7 @@ class RaceResult:
     deployments: dict
     rival_deployments: dict = field(default_factory=dict)
     timings: dict = field(default_factory=dict)
+    hindcast: HindcastResult | None = None
 
     def summary(self) -> str:
         """The answers in words: milestone months per case, and the catch-up month per case."""
@@ -150,8 +156,9 @@ class RaceResult:
         return "\n".join(lines)
 
     def save(self, out_dir) -> dict:
-        """Write ``timeline.nc``, ``maps.nc``, ``answers.csv``, ``answers.md`` and ``launches_<case>.csv``
-        (each atomically) into ``out_dir``; return name -> path."""
+        """Write ``timeline.nc``, ``maps.nc``, ``answers.csv``, ``answers.md``, ``launches_<case>.csv`` and,
+        with a hindcast, ``hindcast.csv`` and ``hindcast_errors.csv`` (each atomically) into ``out_dir``;
+        return name -> path."""
         out = Path(out_dir)
         out.mkdir(parents=True, exist_ok=True)
         written = {"timeline": save(self.timeline, out / "timeline.nc"),
@@ -161,6 +168,11 @@ class RaceResult:
         for case, dep in self.deployments.items():
             written[f"launches_{case}"] = atomic_write_text(out / f"launches_{case}.csv",
                                                       dep.table().to_csv(index=False))
+        if self.hindcast is not None:
+            written["hindcast"] = atomic_write_text(out / "hindcast.csv",
+                                                    self.hindcast.table.to_csv(index=False))
+            written["hindcast_errors"] = atomic_write_text(out / "hindcast_errors.csv",
+                                                           self.hindcast.errors.to_csv(index=False))
         return written
 
 
@@ -398,8 +410,12 @@ def run_race(scenario: RaceScenario | str = "deployment_race", *, fast: bool = F
                "task_wall_s": float(sum(r["wall_s"] for r in res)),
                "total_s": time.perf_counter() - t0}
     timeline.attrs["timings"] = json.dumps(timings)
+    graded = None
+    if s.hindcast is not None:  # the launch model only: milliseconds
+        h = s.hindcast
+        graded = hindcast(h.launches, s.operator, h.cases, s.start, h.observations, label=op.label)
     return RaceResult(scenario=s, timeline=timeline, maps=maps, answers=answers, benchmark=bench,
-                      deployments=deployments, rival_deployments=rival, timings=timings)
+                      deployments=deployments, rival_deployments=rival, timings=timings, hindcast=graded)
 
 
 def resolution_check(scenario: RaceScenario | str = "deployment_race", counts=(578, 1618, 3236), *,
@@ -489,17 +505,26 @@ def run_scenario(path_or_name="deployment_race", out_dir="results/deployment_rac
     dict
         ``result`` (the :class:`RaceResult`), ``files`` (name -> path), ``figures`` (name -> paths).
     """
-    out = Path(out_dir)
+    target = Path(out_dir)
     scenario = load_race_scenario(path_or_name, fast=fast)
-    remove_index(out)
-    result = run_race(scenario, serial=serial, scheduler=scheduler, n_workers=n_workers, progress=progress)
-    files = result.save(out)
-    figures = draw_race_figures(result, out, formats=list(formats or scenario.formats))
-    answers = result.answers
-    write_index(out, title=f"Deployment race: {scenario.name}", description=scenario.description,
-                caption=result.summary().splitlines()[0], figures=figures, data_files=list(files.values()),
-                tables=[(f"Answers: milestones and the month {result.timeline.attrs['operator']} first "
-                         f"matches {scenario.benchmark['label']}", dataframe_rows(answers))],
-                note=f"Assumptions of the launch model: {scenario.launches} (every number tagged with its "
-                     "source or as an assumption).")
-    return {"result": result, "files": files, "figures": figures}
+    with staged_folder(target, what="deployment race") as stage:  # preflight and lock before the run
+        result = run_race(scenario, serial=serial, scheduler=scheduler, n_workers=n_workers,
+                          progress=progress)
+        files = result.save(stage)
+        figures = draw_race_figures(result, stage, formats=list(formats or scenario.formats))
+        if result.hindcast is not None:
+            figures["hindcast"] = draw_hindcast_figure(result.hindcast, stage, events=scenario.events,
+                                                       formats=list(formats or scenario.formats))
+        answers = result.answers
+        write_index(stage, title=f"Deployment race: {scenario.name}", description=scenario.description,
+                    caption=result.summary().splitlines()[0], figures=figures,
+                    data_files=list(files.values()),
+                    tables=[(f"Answers: milestones and the month {result.timeline.attrs['operator']} first "
+                             f"matches {scenario.benchmark['label']}", dataframe_rows(answers))]
+                    + ([("Hindcast: the 2025 forecasts (as shipped) against the satellites observed in orbit",
+                         dataframe_rows(result.hindcast.table)),
+                        ("Hindcast errors per case (forecast - observed, satellites)",
+                         dataframe_rows(result.hindcast.errors))] if result.hindcast is not None else []),
+                    note=f"Assumptions of the launch model: {scenario.launches} (every number tagged with "
+                         "its source or as an assumption).")
+    return relocate({"result": result, "files": files, "figures": figures}, stage, target)

@@ -26,11 +26,14 @@ from ..plotting.style import SAVE_FORMATS
 from ..sources.datafiles import data_dir, data_path
 from ..validation import Checker, read_toml
 from .deployment import FAILURE_MODES, LaunchModel
+from .hindcast import Observation
 from .snapshots import METRICS
 
 __all__ = [
     "DEFAULT_ANALYSIS",
     "SCENARIO_KIND",
+    "Event",
+    "HindcastSpec",
     "Milestone",
     "RaceScenario",
     "load_race_scenario",
@@ -40,10 +43,14 @@ __all__ = [
 
 SCENARIO_KIND = "deployment_race"
 TOP_KEYS = ("kind", "name", "description", "launches", "operator", "rival", "cases", "start", "horizon",
-            "failures", "seed", "milestones", "analysis", "benchmark", "answers", "figures", "fast")
+            "failures", "seed", "milestones", "events", "hindcast", "analysis", "benchmark", "answers",
+            "figures", "fast")
 ANALYSIS_KEYS = ("window_start", "duration_h", "duration_s", "step_s", "grid_spacing_deg",
                  "city_min_population", "city_parts", "populated_lat_deg", "boundary", "min_elevation_deg")
-MILESTONE_KEYS = ("label", "satellites", "deadline")
+MILESTONE_KEYS = ("label", "satellites", "deadline", "note")
+EVENT_KEYS = ("date", "label", "source")
+HINDCAST_KEYS = ("launches", "cases", "observed")
+OBSERVED_KEYS = ("date", "satellites", "source")
 BENCHMARK_KEYS = ("label", "tle", "altitude_km", "min_elevation_deg", "designators", "name_pattern")
 ANSWERS_KEYS = ("catch_up_metric", "tolerance")
 FIGURES_KEYS = ("map_dates", "map_case", "formats")
@@ -58,11 +65,41 @@ DEFAULT_ANALYSIS = {"window_start": "2025-07-28T00:00:00Z", "duration_s": 3 * 36
 
 @dataclass(frozen=True)
 class Milestone:
-    """A satellite count to reach by a deadline (e.g. FCC: 1,618 by 2026-07-30)."""
+    """A satellite count to reach by a deadline (e.g. FCC: 1,618 by 2026-07-30); ``note`` says what
+    became of it (e.g. waived)."""
 
     label: str
     satellites: int
     deadline: np.datetime64
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Event:
+    """A dated annotation of the timeline that the model does not act on (an order, a waiver, a rule)."""
+
+    date: np.datetime64
+    label: str
+    source: str = ""
+
+
+@dataclass(frozen=True)
+class HindcastSpec:
+    """What the hindcast grades: the cases of a frozen launch file against observed counts.
+
+    Attributes
+    ----------
+    launches : str
+        The launch file as shipped when the forecast was made (data folder or path).
+    cases : tuple of str
+        Its cases to grade.
+    observations : tuple of Observation
+        Satellites observed in orbit, in date order.
+    """
+
+    launches: str
+    cases: tuple
+    observations: tuple
 
 
 @dataclass(frozen=True)
@@ -94,6 +131,10 @@ class RaceScenario:
     map_case : str
     formats : tuple of str
     source : str
+    events : tuple of Event
+        Dated annotations (orders, waivers) drawn on the timeline; the model does not act on them.
+    hindcast : HindcastSpec or None
+        The forecast graded against observed counts (:mod:`constellations.race.hindcast`).
     """
 
     name: str
@@ -115,6 +156,8 @@ class RaceScenario:
     map_case: str
     formats: tuple = ("png",)
     source: str = ""
+    events: tuple = ()
+    hindcast: HindcastSpec | None = None
 
     def with_analysis(self, **changes) -> RaceScenario:
         """A copy with some analysis settings changed (e.g. ``duration_s=3600``)."""
@@ -264,9 +307,64 @@ def _milestones(c: Checker, raw) -> tuple:
         label = f"{n:,} satellites"
         if "label" in m:
             label = c.string(m["label"], f"{w}.label", '"FCC 50 % (1,618)"')
+        note = c.string(m["note"], f"{w}.note", '"waived 2026-06-05"', max_chars=MAX_DESCRIPTION_CHARS) \
+            if "note" in m else ""
         out.append(Milestone(label, n, np.datetime64(c.date(m["deadline"], f"{w}.deadline", "2026-07-30"),
-                                                     "D")))
+                                                     "D"), note))
     return tuple(out)
+
+
+def _events(c: Checker, raw) -> tuple:
+    if not isinstance(raw, list):
+        raise c.error("events", raw, "must be a list of [[events]] tables with date and label")
+    out = []
+    for i, e in enumerate(raw):
+        w = f"events[{i}]"
+        c.table(e, w)
+        c.keys(e, EVENT_KEYS, f"{w}.", required=("date", "label"))
+        out.append(Event(np.datetime64(c.date(e["date"], f"{w}.date", "2026-06-05"), "D"),
+                         c.string(e["label"], f"{w}.label", '"FCC waives the 50 % milestone"'),
+                         c.string(e["source"], f"{w}.source", '"FCC order [secondary]"',
+                                  max_chars=MAX_DESCRIPTION_CHARS) if "source" in e else ""))
+    return tuple(out)
+
+
+def _hindcast(c: Checker, raw, operator: str) -> HindcastSpec:
+    """The ``[hindcast]`` table: a frozen launch file, its cases, and the observed counts."""
+    c.table(raw, "hindcast")
+    c.keys(raw, HINDCAST_KEYS, "hindcast.", required=("launches", "observed"))
+    name = c.string(raw["launches"], "hindcast.launches", '"launches_2025.toml"')
+    path = Path(name).expanduser()
+    if not path.is_file() and not data_path(path).is_file():
+        raise c.error("hindcast.launches", name, "no such launch file, neither as a path nor in the data "
+                      f"folder ({data_dir()}); e.g. launches = \"launches_2025.toml\"")
+    model = LaunchModel.from_toml(name)
+    if operator not in model.operators:
+        raise c.error("hindcast.launches", name, f"has no operator {operator!r} (the race's operator); "
+                      "give the frozen launch file of that operator")
+    op_cases = model.operators[operator].cases
+    cases = c.strings(raw.get("cases", list(op_cases)), "hindcast.cases", '["low", "nominal", "high"]',
+                      unique=True)
+    for i, case in enumerate(cases):
+        c.choice(case, f"hindcast.cases[{i}]", op_cases)
+    observed = raw["observed"]
+    if not isinstance(observed, list) or not observed:
+        raise c.error("hindcast.observed", observed, "must be a non-empty list of tables, e.g. "
+                      "observed = [{ date = 2026-08-22, satellites = 391, source = \"TLE\" }]")
+    obs = []
+    for i, o in enumerate(observed):
+        w = f"hindcast.observed[{i}]"
+        c.table(o, w)
+        c.keys(o, OBSERVED_KEYS, f"{w}.", required=("date", "satellites"))
+        day = np.datetime64(c.date(o["date"], f"{w}.date", "2026-08-22"), "D")
+        if obs and day <= obs[-1].date:
+            raise c.error(f"{w}.date", str(day), f"does not come after the date of entry {i - 1} "
+                          f"({obs[-1].date}); list the observations by date, one per day")
+        obs.append(Observation(day, c.number(o["satellites"], f"{w}.satellites", "391", low=0,
+                                             strict_low=False, integer=True),
+                               c.string(o["source"], f"{w}.source", '"TLE 2026-08-22"',
+                                        max_chars=MAX_DESCRIPTION_CHARS) if "source" in o else ""))
+    return HindcastSpec(launches=name, cases=cases, observations=tuple(obs))
 
 
 def _benchmark(c: Checker, raw) -> dict:
@@ -351,6 +449,8 @@ def race_scenario_from_dict(raw: dict, where: str = "scenario", source: str = ""
             raise c.error(f"cases[{i}]", case, f"is not a case of the rival {rival!r} (its cases: "
                           f"{', '.join(model.operators[rival].cases)}); every case must exist for both")
     milestones = _milestones(c, raw.get("milestones", []))
+    events = _events(c, raw.get("events", []))
+    hindcast = _hindcast(c, raw["hindcast"], operator) if "hindcast" in raw else None
     analysis = _analysis(c, raw.get("analysis", {}), "analysis", DEFAULT_ANALYSIS)
     fast_analysis = _analysis(c, raw.get("fast", {}), "fast", analysis)  # checked in every run
     benchmark = _benchmark(c, raw.get("benchmark", {}))
@@ -383,4 +483,4 @@ def race_scenario_from_dict(raw: dict, where: str = "scenario", source: str = ""
         seed=c.number(raw.get("seed", 0), "seed", "0", low=0, strict_low=False, integer=True),
         milestones=milestones, analysis=fast_analysis if fast else analysis, benchmark=benchmark,
         catch_up_metric=metric, tolerance=tolerance, map_dates=tuple(map_dates), map_case=map_case,
-        formats=formats, source=source)
+        formats=formats, source=source, events=events, hindcast=hindcast)

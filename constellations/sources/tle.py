@@ -10,6 +10,22 @@ The checked lines are then parsed by ``sgp4.api.Satrec.twoline2rv`` (WGS72, as S
 by name, launch (international designator), mean altitude and TLE age, and records how many each
 filter dropped (:attr:`Catalog.dropped`, :meth:`Catalog.report`).
 
+Element sets are trusted near their epochs only: a catalog refuses (ValueError) an analysis window
+that reaches further than :attr:`Catalog.max_epoch_age_days` (default
+:data:`DEFAULT_MAX_EPOCH_AGE_DAYS`, 14 days) from the epoch of any of its satellites, in
+:meth:`Catalog.check_window` (the scenario loader calls it before any computing) and in
+:meth:`Catalog.propagator` (the guard every analysis passes through). Why 14 days: SGP4's along-track
+error grows by about 1-3 km per day for LEO element sets (drag, unmodelled manoeuvres), so after two
+weeks satellites are tens of km off, which is still small next to a 1,000-km footprint; but
+constellations in orbit raising change within weeks (Kuiper's first 78 satellites cover 18.8 % of the
+grid at their epoch and 72.5 % three months later, when SGP4 still shows the deployment orbits),
+so a window months away describes a fleet that no longer exists.
+
+Messages never quote more than a short printable prefix of a line
+(:func:`constellations.validation.printable_prefix`), and only of a file that looks like a TLE file
+(first line a TLE line 1, or a name line followed by one): pointed at any other file, they name it
+and quote nothing.
+
 :func:`detect_shells` groups a catalog into orbital shells by inclination and mean altitude, and
 :func:`shell_table` sets them next to the licensed shells (:data:`STARLINK_GEN1_SHELLS`,
 :data:`KUIPER_SHELLS`).
@@ -22,6 +38,7 @@ appears at 540-550 km. It differs from the un-Kozai (Brouwer) mean motion by -2.
 
 from __future__ import annotations
 
+import dataclasses
 import fnmatch
 import re
 import warnings
@@ -34,10 +51,14 @@ from typing import NamedTuple
 import numpy as np
 from sgp4.api import Satrec
 
+from ..frames import parse_utc
 from ..geometry import EARTH_RADIUS_KM, MU_KM3_S2
-from ..sgp4_propagator import SGP4Propagator
+from ..sgp4_propagator import SGP4Propagator, epoch_window_error
+from ..validation import MAX_NAME_CHARS, printable_prefix, read_text
+from .datafiles import data_dir, data_path
 
 __all__ = [
+    "DEFAULT_MAX_EPOCH_AGE_DAYS",
     "KUIPER_SHELLS",
     "LICENSED_SHELLS",
     "STARLINK_GEN1_SHELLS",
@@ -55,6 +76,12 @@ _VALID_LINE1 = "1 25544U 98067A   08264.51782528 -.00002182  00000-0 -11606-4 0 
 _VALID_LINE2 = "2 25544  51.6416 247.4627 0006703 130.5360 325.0288 15.72125391563537"
 _TLE_LINE_LENGTH = 69
 _DAY_S = 86400.0
+
+#: Longest time, days, between a satellite's TLE epoch and any analysed time (see the module
+#: docstring): SGP4 errors of ~1-3 km/day stay well below a footprint for two weeks, while orbit
+#: raising changes a young fleet within weeks. Override with ``Catalog.with_max_epoch_age(days)``
+#: or ``max_epoch_age_days`` in a scenario's TLE entry.
+DEFAULT_MAX_EPOCH_AGE_DAYS = 14.0
 
 
 class SGP4FailureWarning(UserWarning):
@@ -106,17 +133,26 @@ def _read_source(path_or_text) -> tuple[str, str]:
             "pass e.g. 'tle/starlink_20250727.tle' (a shipped file) or the text of the element sets"
         )
     if not path.is_file() and not path.is_absolute():
-        from .datafiles import data_path
-
         # a shipped file, relative to the data folder ('tle/x.tle', or the older 'data/tle/x.tle')
         shipped = data_path(path)
         path = shipped if shipped.is_file() else path
-    if not path.is_file():
+    if not path.exists():
         raise ValueError(
-            f"TLE file {str(path)!r} does not exist (or is not a file); pass the path of a .tle "
+            f"TLE file {str(path)!r} does not exist; pass the path of a .tle "
             "file, a shipped one such as 'tle/starlink_20250727.tle', or the TLE text itself"
         )
-    return path.read_text(encoding="ascii", errors="replace"), str(path)
+    if not path.is_file() and not path.is_dir():  # a pipe or device: reading it could block or never end
+        raise ValueError(f"{path}: is not a regular file, so not a TLE file; give the path of a .tle file")
+    # unreadable files, folders and non-UTF-8 bytes: a message naming the file, quoting nothing
+    return read_text(path, what="TLE file"), _display_path(path)
+
+
+def _display_path(path: Path) -> str:
+    """``tle/x.tle`` for a shipped file (relative to the data folder), else the path as given."""
+    try:
+        return Path(path).resolve().relative_to(data_dir().resolve()).as_posix()
+    except (ValueError, FileNotFoundError):
+        return str(path)
 
 
 def _check_line(line: str, number: int, expected: str, label: str, lineno: int) -> None:
@@ -125,20 +161,20 @@ def _check_line(line: str, number: int, expected: str, label: str, lineno: int) 
     if not line.startswith(f"{number} ") or len(line) != _TLE_LINE_LENGTH:
         raise ValueError(
             f"{where}: expected TLE line {number} ({expected}starting with '{number} ', "
-            f"{_TLE_LINE_LENGTH} characters), got {line!r} ({len(line)} characters); "
+            f"{_TLE_LINE_LENGTH} characters), got {printable_prefix(line)} ({len(line)} characters); "
             f"a valid line {number} looks like {valid!r}"
         )
     if not line[-1].isdigit():
         raise ValueError(
-            f"{where}: TLE line {number} must end with its checksum digit, got {line[-1]!r} in "
-            f"{line!r}; a valid line {number} looks like {valid!r}"
+            f"{where}: TLE line {number} must end with its checksum digit, got "
+            f"{printable_prefix(line[-1])}; a valid line {number} looks like {valid!r}"
         )
     checksum = tle_checksum(line)
     if checksum != int(line[-1]):
         raise ValueError(
             f"{where}: checksum mismatch in TLE line {number}: the last digit is {line[-1]} but "
-            f"the modulo-10 sum of the first 68 characters (digits, '-' counts 1) is {checksum}: "
-            f"{line!r}; the line is corrupted or was edited, re-download the element set"
+            f"the modulo-10 sum of the first 68 characters (digits, '-' counts 1) is {checksum}; "
+            "the line is corrupted or was edited, re-download the element set"
         )
 
 
@@ -176,9 +212,19 @@ def parse_tle(path_or_text) -> list[TLE]:
     return _parse(*_read_source(path_or_text))
 
 
+def _looks_like_tle(lines: list[tuple[int, str]]) -> bool:
+    """Whether a file may be quoted: empty, or one of its first three non-empty lines is a TLE line."""
+    return not lines or any(line.startswith(("1 ", "2 ")) for _, line in lines[:3])
+
+
 def _parse(text: str, label: str) -> list[TLE]:
     lines = [(k + 1, raw.rstrip()) for k, raw in enumerate(text.splitlines())]
     lines = [(k, line) for k, line in lines if line.strip()]
+    if label != "<text>" and not _looks_like_tle(lines):  # quote nothing of another kind of file
+        raise ValueError(
+            f"{label}: is not a TLE file: none of its first lines is a TLE line 1 or 2; give a file "
+            f"of element sets, whose lines 1 look like {_VALID_LINE1!r}"
+        )
     sets: list[TLE] = []
     i = 0
     while i < len(lines):
@@ -188,14 +234,21 @@ def _parse(text: str, label: str) -> list[TLE]:
             name = line.strip()
             if name.startswith("0 "):
                 name = name[2:].strip()
+            if len(name) > MAX_NAME_CHARS or not name.isprintable():
+                raise ValueError(
+                    f"{label}, line {lineno}: a name line must be printable text of at most "
+                    f"{MAX_NAME_CHARS} characters, got {printable_prefix(name)}; "
+                    f"expected a satellite name or TLE line 1, like {_VALID_LINE1!r}"
+                )
             i += 1
             if i == len(lines):
                 raise ValueError(
-                    f"{label}, line {lineno}: the input ends after the name line {name!r}; "
-                    f"expected TLE line 1 and line 2 after it, like {_VALID_LINE1!r}"
+                    f"{label}, line {lineno}: the input ends after the name line "
+                    f"{printable_prefix(name)}; expected TLE line 1 and line 2 after it, like "
+                    f"{_VALID_LINE1!r}"
                 )
             lineno, line = lines[i]
-            expected = f"after the name line {name!r}, "
+            expected = f"after the name line {printable_prefix(name)}, "
         else:
             expected = ""
         _check_line(line, 1, expected, label, lineno)
@@ -226,9 +279,10 @@ def _satrec(tle: TLE, label: str) -> Satrec:
     sat = Satrec.twoline2rv(tle.line1, tle.line2)
     if not sat.no_kozai > 0.0 or not 0.0 <= sat.ecco < 1.0:
         raise ValueError(
-            f"{label}, line {tle.line_number + 1}: {tle.name}: mean motion must be > 0 rev/day and "
-            f"eccentricity within 0..1, got {sat.no_kozai * 1440 / (2 * np.pi):g} rev/day and "
-            f"{sat.ecco:g}; check columns 27-33 and 53-63 of line 2"
+            f"{label}, line {tle.line_number + 1}: {printable_prefix(tle.name)}: mean motion must be "
+            f"> 0 rev/day and eccentricity within 0..1, got "
+            f"{sat.no_kozai * 1440 / (2 * np.pi):g} rev/day and {sat.ecco:g}; "
+            "check columns 27-33 and 53-63 of line 2"
         )
     return sat
 
@@ -268,11 +322,14 @@ def _datetime64_from_jd(jd_whole: np.ndarray, jd_fraction: np.ndarray) -> np.nda
 
 
 def _as_datetime64(value) -> np.datetime64:
-    from ..frames import parse_utc
-
     if isinstance(value, np.datetime64):
         return value.astype("datetime64[us]")
     return np.datetime64(parse_utc(value).replace(tzinfo=None), "us")
+
+
+def _after(t0: np.datetime64, duration_s) -> np.datetime64:
+    """``t0 + duration_s`` seconds, to the microsecond."""
+    return t0 + np.timedelta64(round(float(duration_s) * 1e6), "us")
 
 
 def _frozen(a, dtype=None) -> np.ndarray:
@@ -318,6 +375,10 @@ class Catalog:
         altitude lies in ``altitude_min_km <= altitude_km < altitude_max_km`` is served down to that
         elevation instead of ``min_elevation_deg`` (e.g. Starlink's 20 deg at 400-500 km under the FCC
         order of 2026-01-09). The bands must not overlap. Default ``()``: one elevation for all.
+    max_epoch_age_days : float
+        Longest time, days, between any satellite's TLE epoch and any analysed time
+        (default :data:`DEFAULT_MAX_EPOCH_AGE_DAYS`); :meth:`check_window` and :meth:`propagator`
+        refuse windows reaching further. ``math.inf`` removes the limit.
 
     Examples
     --------
@@ -340,6 +401,8 @@ class Catalog:
     source: str = ""
     dropped: tuple[tuple[str, int], ...] = field(default=())
     min_elevation_by_altitude: tuple[tuple[float, float, float], ...] = field(default=())
+    max_epoch_age_days: float = DEFAULT_MAX_EPOCH_AGE_DAYS
+    _warned: set = field(default_factory=set, init=False, repr=False, compare=False)
 
     def __post_init__(self):
         n = len(self.satrecs)
@@ -367,13 +430,15 @@ class Catalog:
             )
         set_(self, "min_elevation_deg", float(value))
         set_(self, "min_elevation_by_altitude", _elevation_bands(self.min_elevation_by_altitude))
+        set_(self, "max_epoch_age_days", _epoch_age_days(self.max_epoch_age_days))
 
     # ------------------------------------------------------------------ construction
     @classmethod
     def from_satrecs(cls, satrecs: Sequence[Satrec], names: Sequence[str] | None = None, *,
                      name: str = "catalog", min_elevation_deg: float = 25.0, source: str = "",
                      dropped: Iterable[tuple[str, int]] = (),
-                     min_elevation_by_altitude: Iterable[Sequence[float]] = ()) -> Catalog:
+                     min_elevation_by_altitude: Iterable[Sequence[float]] = (),
+                     max_epoch_age_days: float = DEFAULT_MAX_EPOCH_AGE_DAYS) -> Catalog:
         """Build a catalog from initialised ``Satrec`` objects, deriving the element arrays.
 
         Parameters
@@ -381,7 +446,7 @@ class Catalog:
         satrecs : sequence of sgp4.api.Satrec, length n_sat
         names : sequence of str, optional
             Default: the catalog numbers.
-        name, min_elevation_deg, source, dropped, min_elevation_by_altitude
+        name, min_elevation_deg, source, dropped, min_elevation_by_altitude, max_epoch_age_days
             As the attributes of the same name.
         """
         satrecs = tuple(satrecs)
@@ -404,6 +469,7 @@ class Catalog:
             source=source,
             dropped=tuple(dropped),
             min_elevation_by_altitude=tuple(min_elevation_by_altitude),
+            max_epoch_age_days=max_epoch_age_days,
         )
 
     @classmethod
@@ -437,7 +503,10 @@ class Catalog:
         altitude_km : (float, float), optional
             Keep mean altitudes within ``min <= altitude <= max`` km.
         max_epoch_age_days : float, optional
-            Keep element sets whose epoch is at most this many days before ``reference_time``.
+            Keep element sets whose epoch is at most this many days before ``reference_time``,
+            and make it the catalog's limit between epochs and analysed times (attribute of the
+            same name; default :data:`DEFAULT_MAX_EPOCH_AGE_DAYS`). To keep exactly the element
+            sets a window accepts, use :meth:`drop_stale` instead.
         reference_time : datetime, str or numpy.datetime64, optional
             UTC reference for ``max_epoch_age_days``; default the newest epoch in the file.
         min_elevation_deg : float
@@ -467,6 +536,8 @@ class Catalog:
             satrecs, [t.name for t in sets], name=name, min_elevation_deg=min_elevation_deg,
             source=label if label != "<text>" else "TLE text",
             min_elevation_by_altitude=min_elevation_by_altitude,
+            max_epoch_age_days=(DEFAULT_MAX_EPOCH_AGE_DAYS if max_epoch_age_days is None
+                                else _epoch_age_days(max_epoch_age_days)),
         )
 
         # Duplicated catalog numbers: keep the newest epoch; only reported when it happens.
@@ -581,7 +652,106 @@ class Catalog:
             source=self.source,
             dropped=(*self.dropped, (reason, len(self) - len(np.unique(index)))),
             min_elevation_by_altitude=self.min_elevation_by_altitude,
+            max_epoch_age_days=self.max_epoch_age_days,
         )
+
+    def with_max_epoch_age(self, days: float) -> Catalog:
+        """The same catalog with another :attr:`max_epoch_age_days` (``math.inf``: no limit).
+
+        Examples
+        --------
+        >>> cat = Catalog.from_tle("tle/kuiper_20251003_from_active.tle")
+        >>> cat.max_epoch_age_days, cat.with_max_epoch_age(120).max_epoch_age_days
+        (14.0, 120.0)
+        """
+        return dataclasses.replace(self, max_epoch_age_days=days)
+
+    # ------------------------------------------------------------------ epochs and windows
+    def epoch_distance_days(self, start, duration_s: float = 0.0) -> np.ndarray:
+        """Largest time between each satellite's epoch and the window ``start .. start + duration_s``.
+
+        Parameters
+        ----------
+        start : datetime.datetime, str or numpy.datetime64
+            UTC start of the window.
+        duration_s : float
+            Length of the window, s (>= 0).
+
+        Returns
+        -------
+        ndarray of float, shape (n_sat,)
+            Days, ``max(|start - epoch|, |end - epoch|)``.
+
+        Examples
+        --------
+        >>> cat = Catalog.from_tle("tle/kuiper_20251003_from_active.tle")
+        >>> round(float(cat.epoch_distance_days("2025-07-01T00:00:00Z").max()), 1)
+        94.7
+        """
+        duration_s = float(duration_s)
+        if not (np.isfinite(duration_s) and duration_s >= 0.0):
+            raise ValueError(f"duration_s must be a finite number >= 0 s, got {duration_s!r}")
+        t0 = _as_datetime64(start)
+        t1 = _after(t0, duration_s)
+        day = np.timedelta64(86_400_000_000, "us")
+        return np.maximum(np.abs(t0 - self.epochs) / day, np.abs(t1 - self.epochs) / day)
+
+    def check_window(self, start, duration_s: float = 0.0) -> None:
+        """Refuse a window reaching further than :attr:`max_epoch_age_days` from a satellite's epoch.
+
+        Parameters
+        ----------
+        start : datetime.datetime, str or numpy.datetime64
+            UTC start of the window.
+        duration_s : float
+            Length of the window, s.
+
+        Raises
+        ------
+        ValueError
+            Naming the catalog, its epoch range, the window and the override.
+
+        Examples
+        --------
+        >>> cat = Catalog.from_tle("tle/kuiper_20251003_from_active.tle")
+        >>> cat.check_window("2025-10-03T16:00:00Z", 86400.0)  # at the epochs: fine
+        >>> cat.check_window("2025-07-01T00:00:00Z", 86400.0)  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        ValueError: catalog 'kuiper_20251003_from_active': the analysis window 2025-07-01 00:00 UTC ...
+        """
+        if not len(self):
+            return
+        distance = self.epoch_distance_days(start, duration_s)
+        beyond = distance > self.max_epoch_age_days
+        if beyond.any():
+            t0 = _as_datetime64(start)
+            lo, hi = self.epoch_range()
+            raise epoch_window_error(self.name, lo, hi, t0,
+                                     _after(t0, duration_s),
+                                     int(beyond.sum()), len(self), self.max_epoch_age_days,
+                                     [(self.names[i], self.epochs[i]) for i in np.flatnonzero(beyond)[:4]])
+
+    def drop_stale(self, start, duration_s: float = 0.0) -> Catalog:
+        """The catalog without the satellites whose epoch is too far from the window for the limit.
+
+        Keeps the satellites for which :meth:`check_window` holds (epoch within
+        :attr:`max_epoch_age_days` of every time of ``start .. start + duration_s``); the removal is
+        recorded in :attr:`dropped`.
+
+        Examples
+        --------
+        >>> cat = Catalog.from_tle("tle/starlink_20260822.tle")
+        >>> fresh = cat.drop_stale("2026-08-22T17:16:00Z", 86400.0)
+        >>> fresh.dropped[-1]
+        ('epoch more than 14 days from 2026-08-22T17:16Z .. 2026-08-23T17:16Z', 1)
+        >>> fresh.check_window("2026-08-22T17:16:00Z", 86400.0)
+        """
+        keep = self.epoch_distance_days(start, duration_s) <= self.max_epoch_age_days
+        t0 = _as_datetime64(start)
+        t1 = _after(t0, duration_s)
+        return self.select(keep, reason=f"epoch more than {self.max_epoch_age_days:g} days from "
+                                        f"{str(t0)[:16]}Z .. {str(t1)[:16]}Z")
 
     def drop_failed(self, start) -> Catalog:
         """Return a new catalog without the satellites that SGP4 cannot propagate at ``start``.
@@ -629,9 +799,12 @@ class Catalog:
         Satellites that fail SGP4 at ``start`` (decayed, or elements out of range) are excluded:
         their positions are NaN at every time, so they never count as visible, and the satellite
         axis still matches this catalog (``propagator.n_sat == len(catalog)``, aligned with
-        :meth:`min_elevation_deg_per_sat`). An :class:`SGP4FailureWarning` lists them. To remove
-        them from the catalog instead (and see them in :meth:`report`), use :meth:`drop_failed`
-        first.
+        :meth:`min_elevation_deg_per_sat`). One :class:`SGP4FailureWarning` of one line lists
+        them, once per catalog and start. To remove them from the catalog instead (and see them in
+        :meth:`report`), use :meth:`drop_failed` first.
+
+        The propagator refuses (ValueError) every time further than :attr:`max_epoch_age_days`
+        from a satellite's epoch, ``start`` first (see :meth:`check_window`).
 
         Parameters
         ----------
@@ -642,15 +815,18 @@ class Catalog:
         -------
         SGP4Propagator
         """
-        prop = SGP4Propagator(self.satrecs, start, names=self.names)
-        if prop.excluded.size:
-            listed = ", ".join(self.names[i] for i in prop.excluded[:10])
-            more = f" and {prop.excluded.size - 10} more" if prop.excluded.size > 10 else ""
+        self.check_window(start)
+        prop = SGP4Propagator(self.satrecs, start, names=self.names,
+                              max_epoch_age_days=self.max_epoch_age_days, label=self.name)
+        when = f"{prop.start:%Y-%m-%dT%H:%M:%SZ}"
+        if prop.excluded.size and when not in self._warned:
+            self._warned.add(when)
+            listed = ", ".join(printable_prefix(self.names[i], 24)[1:-1] for i in prop.excluded[:5])
+            more = f" and {prop.excluded.size - 5:,} more" if prop.excluded.size > 5 else ""
             warnings.warn(
-                f"{self.name}: {prop.excluded.size} of {len(self)} satellites fail SGP4 at "
-                f"{prop.start:%Y-%m-%dT%H:%M:%SZ} and are excluded (NaN positions): "
-                f"{listed}{more}. See propagator.failure_report(); use "
-                "catalog.drop_failed(start) to remove them from the catalog.",
+                f"{self.name}: {prop.excluded.size:,} of {len(self):,} satellites fail SGP4 at "
+                f"{when} and are excluded (NaN positions): {listed}{more}; never visible (an SGP4 error "
+                "code, or an altitude outside 100 - 50,000 km); catalog.drop_failed(start) removes them",
                 SGP4FailureWarning,
                 stacklevel=2,
             )
@@ -699,6 +875,18 @@ class Catalog:
         else:
             lines.append(f"  min elevation: {self.min_elevation_deg:g} deg")
         return "\n".join(lines)
+
+
+def _epoch_age_days(value) -> float:
+    """Check a :attr:`Catalog.max_epoch_age_days` limit: a number > 0 days (``inf``: no limit)."""
+    number = isinstance(value, int | float | np.integer | np.floating) and not isinstance(value, bool)
+    days = float(value) if number else float("nan")
+    if not days > 0.0:
+        raise ValueError(
+            f"max_epoch_age_days must be a number of days > 0 (math.inf: no limit), got {value!r}; "
+            f"the default is {DEFAULT_MAX_EPOCH_AGE_DAYS:g}"
+        )
+    return days
 
 
 def _elevation_bands(bands) -> tuple[tuple[float, float, float], ...]:

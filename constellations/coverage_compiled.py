@@ -1,0 +1,491 @@
+"""Compiled counting kernels (numba): the ring scanline and the point test of coverage.py, fused per step.
+
+The counts are identical to those of :mod:`constellations.coverage` (the NumPy reference). For every
+time step one compiled pass forms the (satellite, ring) intervals with the same float64 formulas in
+the same operation order, scatters +1 / -1 into a difference array of one ring row, prefix-sums it and
+folds the doubled rings into the per-cell counts: no (time x satellite x ring) slot arrays and no
+(time x cell) temporary besides the output. Steps run in parallel (``prange``, no GIL) when called
+from the main thread; from other threads (the engine's counting workers, Dask workers) a serial
+``nogil`` version runs, since numba's default thread pool must not be entered from two threads at
+once.
+
+Exactness. Everything except the half-width's ``arccos`` is IEEE arithmetic (``+ - * / sqrt``, no
+fused multiply-add) on the same inputs, whose sines and cosines NumPy computes as the reference does,
+so it is bit-identical. ``arccos`` is the one function whose last bit differs between NumPy (SIMD
+code on AVX-512 machines) and the C library. The kernel evaluates a polynomial ``arccos``
+(Abramowitz and Stegun 4.4.46, error below :data:`POLY_ACOS_ERR_RAD`) and rounds both interval ends
+with the angle at ``h - err`` and ``h + err``: rounding is monotone, so when both give the same
+integer the reference gives it too. Otherwise (a few slots in 10^5) the C library's ``acos`` is
+checked the same way with :data:`LIBM_ACOS_ERR_RAD`; the rare slots still undecided (an interval end
+within about 1e-10 cells of a cell centre) are left out of the fused pass and added afterwards with
+NumPy's own ``arccos``, exactly as the reference computes them.
+
+Point lists are tested directly (the satellite loop innermost, which vectorizes). The reference
+sums its dot products with BLAS, whose rounding order is its own: counts agree except when a
+satellite sits within about 1e-15 (relative) of a point's visibility boundary.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+
+import numpy as np
+from numba import njit, prange
+
+from .coverage import SLOT_BUDGET
+
+__all__ = ["LIBM_ACOS_ERR_RAD", "POLY_ACOS_ERR_RAD", "count_points", "count_points_elevation",
+           "count_rings"]
+
+POLY_ACOS_ERR_RAD = 1e-7  # bound on |A&S 4.4.46 - arccos|: measured 2.18e-8 over [-1, 1]
+LIBM_ACOS_ERR_RAD = 1e-12  # bound on |C library acos - NumPy arccos|: measured 4.4e-16 (1 ulp of pi)
+UNDECIDED_PER_STEP = 64  # undecided slots stored per time step; more: that call falls back to NumPy
+_ACOS_COEF = (1.5707963050, -0.2145988016, 0.0889789874, -0.0501743046, 0.0308918810, -0.0170881256,
+              0.0066700901, -0.0012624911)  # Abramowitz and Stegun 4.4.46, 0 <= x <= 1
+_A0, _A1, _A2, _A3, _A4, _A5, _A6, _A7 = _ACOS_COEF
+
+SPHERE, WGS84_GENERAL, WGS84_ONE_ELEVATION = 0, 1, 2
+
+
+@njit(cache=True, error_model="numpy")
+def _poly_acos(c):
+    """arccos(c) for c in [-1, 1], error below :data:`POLY_ACOS_ERR_RAD`."""
+    a = abs(c)
+    p = ((((((_A7 * a + _A6) * a + _A5) * a + _A4) * a + _A3) * a + _A2) * a + _A1) * a + _A0
+    h = math.sqrt(1.0 - a) * p
+    return math.pi - h if c < 0.0 else h
+
+
+@njit(cache=True, error_model="numpy")
+def _ends(x, h, err, inv):
+    """Interval ends ``ceil(x - h inv)`` and ``floor(x + h inv) + 1`` if ``h +- err`` agree; else NaN."""
+    lo = (h - err) * inv
+    hi = (h + err) * inv
+    first = math.ceil(x - hi)
+    if first != math.ceil(x - lo):
+        return math.nan, math.nan
+    last = math.floor(x + lo)
+    if last != math.floor(x + hi):
+        return math.nan, math.nan
+    return first, last + 1.0
+
+
+@njit(cache=True, error_model="numpy")
+def _cos_half_wgs84(kind, cone, r, z, rho, inv_rho, sin_e, c2, sin_eta, cos_eta,
+                    sin_phi, k, n, n2, sec, p2, h, two_n_cos):
+    """WGS84 cos D of one (satellite, ring): the reference's formula, in its operation order.
+
+    Satellite: radius ``r``, ``z = r sin lat``, ``rho = r cos lat``, ``1 / rho``, ``sin eps``,
+    ``cos^2 eps``, ``sin eta``, ``cos eta``; ring: ``sin phi`` and the tables ``wgs_k, wgs_n, wgs_n2,
+    wgs_sec, wgs_p2, wgs_h, wgs_2ncos`` of ``RingKernel``. Scalars only: no array reference counts
+    in the slot loop.
+    """
+    if kind == WGS84_ONE_ELEVATION:
+        big_v = k * k - n2 * c2
+        big_t = n * c2 - k * sin_phi
+        q = k * (2.0 * z)
+        q = q + big_v
+        q = q + r * r
+        q = math.sqrt(q) if q >= 0.0 else math.nan
+        q = q * (sin_e * inv_rho)
+        q = q + big_t * inv_rho
+        q = q - sin_phi * (z * inv_rho)
+        q = q * sec
+    else:
+        t = k + z
+        q = t * t
+        q = q + rho * rho
+        q = q - n2 * c2
+        q = math.sqrt(q) if q >= 0.0 else math.nan
+        q = q * sin_e
+        q = q + n * c2
+        q = q - sin_phi * t
+        q = q * (sec * inv_rho)
+    if cone:
+        r2 = r * r
+        rs = r * sin_eta
+        d = p2 - rs * rs
+        d = math.sqrt(d) if d >= 0.0 else math.nan
+        d = d + r * cos_eta
+        m = r2 - p2
+        d = m / d
+        d = d * d
+        c = p2 + r2
+        c = c - h * z
+        c = c - d
+        c = c / (two_n_cos * rho)
+        if math.isnan(q) or c > q:  # np.fmax: NaN only when both are
+            q = c
+    return q
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _ring_step(t, kind, cone, lat, lon, reach, k_sat, s_a, s_b, s_c, s_d, s_e, s_f, s_g, s_h, radius,
+               ring_lat, lat_min, lat_max, sin_lat, cos_lat, inv_dlon, xoff, n_f, off2,
+               wk, wn, wn2, wsec, wp2, wh, w2ncos, fold1, fold2, diff, out,
+               und_j, und_x, und_c, und_n, err_poly, err_libm):
+    """Count one time step ``t`` into ``out[t]``; ``diff`` is this thread's row buffer."""
+    n_sat = lat.shape[1]
+    n_ring = ring_lat.shape[0]
+    diff[:] = 0
+    n_und = 0
+    zero = np.int64(0)
+    t = np.int64(t)
+    t_reach = t if reach.shape[0] > 1 else zero  # (1, n_sat) rows: the same for every step
+    t_c = t if s_c.shape[0] > 1 else zero
+    t_radius = t if radius.shape[0] > 1 else zero
+    k_max = n_ring if k_sat.shape[0] == 0 else min(n_ring, k_sat.max())
+    w_state = np.empty(k_max, dtype=np.int64)
+    w_x = np.empty(k_max)
+    w_c = np.empty(k_max)
+    w_first = np.empty(k_max)
+    w_end = np.empty(k_max)
+    for s in range(n_sat):
+        la = lat[t, s]
+        re = reach[t_reach, s]
+        if not (la + re >= lat_min and la - re <= lat_max and re >= 0.0):
+            continue
+        j0 = np.searchsorted(ring_lat, la - re)
+        j1 = min(j0 + k_sat[s], n_ring)
+        lo_s = lon[t, s]
+        kind_s = kind
+        if kind == SPHERE:
+            a, b, c = s_a[t, s], s_b[t, s], s_c[t_c, s]
+            r = d = e = f = g = 0.0
+        else:
+            # z = r sin(lat), rho = r cos(lat), 1 / rho; s_d: sin(eps) of the one-elevation path
+            r = radius[t_radius, s]
+            a = r * s_a[t, s]
+            b = r * s_b[t, s]
+            c = 1.0 / b
+            d = s_d[t, s]
+            if math.isnan(d):
+                kind_s = WGS84_GENERAL
+                d = s_h[s]
+            e = s_e[s]
+            f = s_f[s]
+            g = s_g[s]
+        # pass 1, branch-free (it vectorizes): cos D, the polynomial arccos, guarded ends per ring
+        m = j1 - j0
+        if kind_s == SPHERE:  # (sin lat_j (-sin lat_s) + cos lambda) / (cos lat_j cos lat_s)
+            for i in range(m):
+                q = sin_lat[j0 + i] * a
+                q = q + c
+                w_c[i] = q / (cos_lat[j0 + i] * b)
+        else:
+            for i in range(m):
+                jj = j0 + i
+                w_c[i] = _cos_half_wgs84(kind_s, cone, r, a, b, c, d, e, f, g, sin_lat[jj], wk[jj],
+                                         wn[jj], wn2[jj], wsec[jj], wp2[jj], wh[jj], w2ncos[jj])
+        for i in range(m):
+            cos_d = w_c[i]
+            cd = max(cos_d, -1.0)
+            inv = inv_dlon[j0 + i]
+            x = lo_s * inv
+            x = x + xoff[j0 + i]
+            h = _poly_acos(cd)
+            lo = (h - err_poly) * inv
+            hi = (h + err_poly) * inv
+            first = np.ceil(x - hi)
+            last = np.floor(x + lo)
+            sure = (first == np.ceil(x - lo)) & (last == np.floor(x + hi))
+            # 0: empty (the reference adds +1 and -1 at one position), 1: decided, 2: undecided
+            w_state[i] = 0 if not (cos_d <= 1.0) else (1 if sure else 2)
+            w_x[i] = x
+            w_c[i] = cd
+            w_first[i] = first
+            w_end[i] = last + 1.0
+        # pass 2: undecided ends from the C library's acos (or afterwards, NumPy's), then scatter
+        for i in range(m):
+            state = w_state[i]
+            if state == 0:
+                continue
+            jj = j0 + i
+            first = w_first[i]
+            end = w_end[i]
+            if state == 2:
+                first, end = _ends(w_x[i], math.acos(w_c[i]), err_libm, inv_dlon[jj])
+                if math.isnan(first):  # undecided: added afterwards with NumPy's arccos
+                    if n_und < und_j.shape[1]:
+                        und_j[t, n_und] = jj
+                        und_x[t, n_und] = w_x[i]
+                        und_c[t, n_und] = w_c[i]
+                    n_und += 1
+                    continue
+            top = n_f[jj] + first
+            if end < first:
+                end = first
+            if end > top:
+                end = top
+            p0 = off2[jj] + np.int64(first)
+            if p0 >= 0:  # the reference puts p0 = -1 into the previous row's unused tail
+                diff[p0] += 1
+            diff[off2[jj] + np.int64(end)] -= 1
+    und_n[t] = n_und
+    acc = 0
+    for p in range(diff.shape[0]):
+        acc += diff[p]
+        diff[p] = acc
+    for i in range(fold1.shape[0]):
+        out[t, i] = diff[fold1[i]] + diff[fold2[i]]
+
+
+@njit(cache=True, nogil=True, error_model="numpy", parallel=True)
+def _ring_counts_parallel(kind, cone, lat, lon, reach, k_sat, s_a, s_b, s_c, s_d, s_e, s_f, s_g,
+                          s_h, radius, ring_lat, lat_min, lat_max, sin_lat, cos_lat, inv_dlon, xoff, n_f,
+                          off2, wk, wn, wn2, wsec, wp2, wh, w2ncos, fold1, fold2, length, out,
+                          und_j, und_x, und_c, und_n, err_poly, err_libm):
+    """All steps, ``prange`` over time (each step has its own row buffer)."""
+    for t in prange(lat.shape[0]):
+        diff = np.empty(length, dtype=np.int32)
+        _ring_step(t, kind, cone, lat, lon, reach, k_sat, s_a, s_b, s_c, s_d, s_e, s_f, s_g, s_h, radius,
+                   ring_lat, lat_min, lat_max, sin_lat, cos_lat, inv_dlon, xoff, n_f, off2,
+                   wk, wn, wn2, wsec, wp2, wh, w2ncos, fold1, fold2, diff, out,
+                   und_j, und_x, und_c, und_n, err_poly, err_libm)
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _ring_counts_serial(kind, cone, lat, lon, reach, k_sat, s_a, s_b, s_c, s_d, s_e, s_f, s_g,
+                        s_h, radius, ring_lat, lat_min, lat_max, sin_lat, cos_lat, inv_dlon, xoff, n_f,
+                        off2, wk, wn, wn2, wsec, wp2, wh, w2ncos, fold1, fold2, length, out,
+                        und_j, und_x, und_c, und_n, err_poly, err_libm):
+    """All steps in this thread, one row buffer (for callers that are worker threads themselves)."""
+    diff = np.empty(length, dtype=np.int32)
+    for t in range(lat.shape[0]):
+        _ring_step(t, kind, cone, lat, lon, reach, k_sat, s_a, s_b, s_c, s_d, s_e, s_f, s_g, s_h, radius,
+                   ring_lat, lat_min, lat_max, sin_lat, cos_lat, inv_dlon, xoff, n_f, off2,
+                   wk, wn, wn2, wsec, wp2, wh, w2ncos, fold1, fold2, diff, out,
+                   und_j, und_x, und_c, und_n, err_poly, err_libm)
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _add_undecided(t_idx, j_idx, x, half, n_f, off2, cell_of_pos, out):
+    """Add the intervals of the undecided slots (ends from NumPy's arccos) cell by cell."""
+    for i in range(t_idx.shape[0]):
+        j = j_idx[i]
+        first = math.ceil(x[i] - half[i])
+        end = math.floor(x[i] + half[i]) + 1.0
+        top = n_f[j] + first
+        end = min(max(end, first), top)
+        for p in range(off2[j] + np.int64(first), off2[j] + np.int64(end)):
+            if p >= 0 and cell_of_pos[p] >= 0:
+                out[t_idx[i], cell_of_pos[p]] += 1
+
+
+def _one_elevation_sin(kernel, lat, reach, sin_e, cos2_e, groups):
+    """sin(eps) with which the reference counts each (time, satellite) on its one-elevation path.
+
+    The reference (``RingKernel._cos_half_wgs84``) takes the one-elevation formula, with the first
+    satellite's ``sin(eps)``, for a block of satellites whose ``cos^2(eps)`` are all equal, and the
+    general one otherwise; blocks are its time chunks times :meth:`RingKernel._pieces`. Returns an
+    array of shape (n_time, n_sat), NaN where the general formula is used.
+    """
+    n_time, n_sat = lat.shape
+    if np.all(cos2_e == cos2_e[0]) and np.all(sin_e == sin_e[0]):
+        return np.full((n_time, n_sat), sin_e[0])
+    out = np.full((n_time, n_sat), np.nan)
+    k_max = max(w["n"].shape[1] for _, w in groups)
+    step = max(1, SLOT_BUDGET // max(1, n_sat * k_max))
+    step = min(step, max(1, 4_000_000 // kernel.length))
+    for t0 in range(0, n_time, step):  # the reference's own chunks: only with mixed elevations
+        t1 = min(n_time, t0 + step)
+        for columns, _ in kernel._pieces(groups, (t1 - t0, n_sat)):
+            cols = np.arange(n_sat) if columns is None else columns
+            la, re = lat[t0:t1, cols], reach[t0:t1, cols]
+            near = (la + re >= kernel.lat_min) & (la - re <= kernel.lat_max) & (re >= 0.0)
+            c2 = np.broadcast_to(cos2_e[cols], near.shape)[near]
+            if c2.size and np.all(c2 == c2[0]):
+                first_col = cols[np.nonzero(near)[1][0]]
+                out[t0:t1, cols] = sin_e[first_col]
+    return out
+
+
+def _rows(values, shape):
+    """``values`` broadcast to ``shape`` (n_time, n_sat) as a C array of shape (1, n_sat) when they
+    are the same at every step (a per-satellite vector or a broadcast view), else (n_time, n_sat)."""
+    a = np.asarray(values, dtype=float)
+    if a.ndim == 2 and a.shape[0] > 1 and a.strides[0] == 0:
+        a = a[:1]
+    if a.ndim < 2 or a.shape[0] == 1:
+        return np.broadcast_to(a, (1, shape[1])).copy()
+    return np.array(np.broadcast_to(a, shape), order="C")  # writable: one compiled signature
+
+
+def _ring_tables(kernel):
+    """Per-ring arrays of a RingKernel (cached on it), without the padding rings."""
+    tables = kernel.__dict__.get("_compiled_tables")
+    if tables is None:
+        n_ring = len(kernel.ring_lat)
+        cell_of_pos = np.full(kernel.length, -1, dtype=np.int64)
+        cells = np.arange(len(kernel.fold1))
+        cell_of_pos[kernel.fold1] = cells
+        cell_of_pos[kernel.fold2] = cells
+        tables = {
+            "ring_lat": np.ascontiguousarray(kernel.ring_lat, dtype=float),
+            **{key: np.ascontiguousarray(getattr(kernel, key)[:n_ring], dtype=float)
+               for key in ("sin_lat", "cos_lat", "inv_dlon", "xoff", "n", "wgs_k", "wgs_n", "wgs_n2",
+                           "wgs_sec", "wgs_p2", "wgs_h", "wgs_2ncos")},
+            "off2": np.ascontiguousarray(kernel.off2[:n_ring], dtype=np.int64),
+            "fold1": np.ascontiguousarray(kernel.fold1, dtype=np.int64),
+            "fold2": np.ascontiguousarray(kernel.fold2, dtype=np.int64),
+            "cell_of_pos": cell_of_pos,
+        }
+        kernel._compiled_tables = tables  # built whole, then published: threads may share it
+    return tables
+
+
+def count_rings(kernel, lat_rad, lon_rad, reach, params, out=None, *, wgs84: bool) -> np.ndarray:
+    """``RingKernel._run`` compiled: counts of shape (n_time, n_cell), int32.
+
+    Parameters
+    ----------
+    kernel : constellations.coverage.RingKernel
+    lat_rad, lon_rad, reach : ndarray, shape (n_time, n_sat)
+        As for ``RingKernel._run``: satellite latitude, longitude (rad) and the latitude distance
+        within which rings can see it (negative: none).
+    params : list of ndarray, shape (n_time, n_sat)
+        Sphere: ``[lambda]``; WGS84: ``[radius_km, sin(eps), cos^2(eps)]`` and, with a nadir cone,
+        ``[sin(eta), cos(eta)]`` (broadcast views of per-satellite values where they are such).
+    out : ndarray of int32, shape (n_time, n_cell), optional
+    wgs84 : bool
+        Which of the reference's criteria ``params`` belong to.
+    """
+    lat = np.ascontiguousarray(lat_rad, dtype=float)
+    lon = np.ascontiguousarray(lon_rad, dtype=float)
+    reach_rows = _rows(reach, lat.shape)
+    reach = np.broadcast_to(reach, lat.shape)
+    n_time, n_sat = lat.shape
+    if out is None:
+        out = np.empty((n_time, len(kernel.fold1)), dtype=np.int32)
+    if n_time == 0:
+        return out
+    groups = kernel._groups(reach)
+    k_sat = np.empty(n_sat, dtype=np.int64)
+    for columns, w in groups:
+        k_sat[slice(None) if columns is None else columns] = w["k"]
+    tab = _ring_tables(kernel)
+    sin_s = np.sin(lat)
+    cos_s = np.cos(lat)
+    empty1 = np.zeros(1)
+    if wgs84:
+        radius = _rows(params[0], lat.shape)
+        sin_e = np.ascontiguousarray(params[1][0], dtype=float)  # (n_sat,): broadcast over time
+        cos2_e = np.ascontiguousarray(params[2][0], dtype=float)
+        cone = len(params) > 3
+        sin_eta = np.ascontiguousarray(params[3][0], dtype=float) if cone else np.zeros(n_sat)
+        cos_eta = np.ascontiguousarray(params[4][0], dtype=float) if cone else np.zeros(n_sat)
+        kind = WGS84_ONE_ELEVATION  # or the general formula where s_d is NaN
+        s_a, s_b, s_c = sin_s, cos_s, empty1.reshape(1, 1)
+        s_d = _one_elevation_sin(kernel, lat, reach, sin_e, cos2_e, groups)
+        s_e, s_f, s_g, s_h = cos2_e, sin_eta, cos_eta, sin_e
+    else:
+        radius = empty1.reshape(1, 1)
+        cone = False
+        kind = SPHERE
+        s_a = np.negative(sin_s)
+        s_b = cos_s
+        s_c = np.cos(_rows(params[0], lat.shape))
+        s_d = empty1.reshape(1, 1)
+        s_e = s_f = s_g = s_h = empty1
+    und_j = np.empty((n_time, UNDECIDED_PER_STEP), dtype=np.int64)
+    und_x = np.empty((n_time, UNDECIDED_PER_STEP))
+    und_c = np.empty((n_time, UNDECIDED_PER_STEP))
+    und_n = np.zeros(n_time, dtype=np.int64)
+    run = (_ring_counts_parallel if threading.current_thread() is threading.main_thread()
+           else _ring_counts_serial)
+    run(kind, cone, lat, lon, reach_rows, k_sat, s_a, s_b, s_c, s_d, s_e, s_f, s_g, s_h, radius,
+        tab["ring_lat"], float(kernel.lat_min), float(kernel.lat_max), tab["sin_lat"], tab["cos_lat"],
+        tab["inv_dlon"], tab["xoff"], tab["n"], tab["off2"], tab["wgs_k"], tab["wgs_n"],
+        tab["wgs_n2"], tab["wgs_sec"], tab["wgs_p2"], tab["wgs_h"], tab["wgs_2ncos"],
+        tab["fold1"], tab["fold2"], int(kernel.length), out, und_j, und_x, und_c, und_n,
+        float(POLY_ACOS_ERR_RAD), float(LIBM_ACOS_ERR_RAD))
+    if und_n.max() > UNDECIDED_PER_STEP:  # pragma: no cover - needs > 64 exact ties in one step
+        cos_half = kernel._cos_half_wgs84 if wgs84 else kernel._cos_half_sphere
+        return kernel._run(lat_rad, lon_rad, reach, params, cos_half, out, backend="numpy")
+    if und_n.any():
+        t_idx = np.repeat(np.arange(n_time), und_n)
+        keep = np.arange(UNDECIDED_PER_STEP)[None, :] < und_n[:, None]
+        j_idx, x, cos_d = und_j[keep], und_x[keep], und_c[keep]
+        half = np.arccos(cos_d) * tab["inv_dlon"][j_idx]  # the reference's own arccos
+        _add_undecided(t_idx, j_idx, x, half, tab["n"], tab["off2"], tab["cell_of_pos"], out)
+    return out
+
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _points_sphere(sx, sy, sz, cos_lam, ux, uy, uz, out):
+    """Direct test, satellite loop innermost: ``out[t, p] = #{s: sat_s . unit_p >= cos lambda_s}``."""
+    n_time, n_sat = sx.shape
+    for t in range(n_time):
+        for p in range(ux.shape[0]):
+            px, py, pz = ux[p], uy[p], uz[p]
+            n = 0
+            for s in range(n_sat):
+                dot = sx[t, s] * px + sy[t, s] * py + sz[t, s] * pz
+                n += dot >= cos_lam[t, s]
+            out[t, p] = n
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _points_wgs84(sx, sy, sz, r2, sin_e, cone_rc, px, py, pz, nx, ny, nz, pn, p2, out):
+    """WGS84 direct test (satellite loop innermost); NaN ``r2`` (never visible) fails every test.
+
+    Visible: ``(s - p).n >= sin(eps) |s - p|`` and ``|s|^2 - s.p >= cos(eta) |s| |s - p|``.
+    """
+    n_time, n_sat = sx.shape
+    for t in range(n_time):
+        for p in range(px.shape[0]):
+            ax, ay, az, bx, by, bz = px[p], py[p], pz[p], nx[p], ny[p], nz[p]
+            n = 0
+            for s in range(n_sat):
+                x, y, z = sx[t, s], sy[t, s], sz[t, s]
+                sp = x * ax + y * ay + z * az
+                slant = math.sqrt(r2[t, s] - 2.0 * sp + p2[p])
+                up = x * bx + y * by + z * bz - pn[p]
+                ok = (up >= sin_e[s] * slant) & ((r2[t, s] - sp) >= cone_rc[t, s] * slant)
+                n += ok
+            out[t, p] = n
+
+
+def count_points(kernel, lat_rad, lon_rad, lam_rad, out=None) -> np.ndarray:
+    """``PointKernel.count`` compiled: the same contract, shape (n_time, n_point) int32."""
+    lat = np.asarray(lat_rad, dtype=float)
+    lam = np.broadcast_to(lam_rad, lat.shape)
+    n_time = lat.shape[0]
+    if out is None:
+        out = np.empty((n_time, kernel.unit.shape[1]), dtype=np.int32)
+    cl = np.cos(lat)
+    lon = np.asarray(lon_rad, dtype=float)
+    sx, sy, sz = cl * np.cos(lon), cl * np.sin(lon), np.sin(lat)
+    cos_lam = np.where(lam >= 0.0, np.cos(lam), 2.0)  # negative radius: never visible
+    ux, uy, uz = (np.ascontiguousarray(kernel.unit[i]) for i in range(3))
+    _points_sphere(sx, sy, sz, cos_lam, ux, uy, uz, out)
+    return out
+
+
+def count_points_elevation(kernel, lat_rad, lon_rad, radius, eps, eta, reach, out=None):
+    """``PointKernel.count_elevation`` (WGS84) compiled; inputs checked by the caller.
+
+    ``radius`` (n_sat,) or (n_time, n_sat) km, ``eps`` and ``eta`` (n_sat,) rad (``eta`` None: no
+    cone), ``reach`` (n_time, n_sat) from :func:`constellations.earth.reach_rad` (negative: never).
+    """
+    lat = np.asarray(lat_rad, dtype=float)
+    lon = np.asarray(lon_rad, dtype=float)
+    shape = lat.shape
+    if out is None:
+        out = np.empty((shape[0], kernel.unit.shape[1]), dtype=np.int32)
+    r = np.where(reach >= 0.0, np.broadcast_to(radius, shape), np.nan)  # NaN: every test fails
+    cl = np.cos(lat)
+    sx, sy, sz = r * cl * np.cos(lon), r * cl * np.sin(lon), r * np.sin(lat)
+    sin_e = np.ascontiguousarray(np.broadcast_to(np.sin(eps), shape[1:]))
+    if eta is None:
+        cone_rc = np.full(shape, -np.inf)
+    else:
+        cos_eta = np.where(eta < np.pi / 2, np.cos(np.minimum(eta, np.pi / 2)), -np.inf)
+        cone_rc = np.where(np.isinf(cos_eta), -np.inf, cos_eta * r)
+    px, py, pz = (np.ascontiguousarray(kernel.wgs_p[i]) for i in range(3))
+    nx, ny, nz = (np.ascontiguousarray(kernel.wgs_up[i]) for i in range(3))
+    _points_wgs84(sx, sy, sz, r * r, sin_e, cone_rc, px, py, pz, nx, ny, nz,
+                  np.ascontiguousarray(kernel.wgs_pn), np.ascontiguousarray(kernel.wgs_p2), out)
+    return out
