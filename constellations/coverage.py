@@ -251,7 +251,8 @@ class RingKernel:
         """
         if (backend or kernels.backend()) == "numba":
             return kernels.compiled().count_rings(self, lat_rad, lon_rad, reach, params, out,
-                                                  wgs84=cos_half == self._cos_half_wgs84)
+                                                  wgs84=cos_half == self._cos_half_wgs84,
+                                                  slot_budget=SLOT_BUDGET)
         n_time, n_sat = lat_rad.shape
         if out is None:
             out = np.empty((n_time, len(self.fold1)), dtype=np.int32)

@@ -33,13 +33,13 @@ import threading
 import numpy as np
 from numba import njit, prange
 
-from .coverage import SLOT_BUDGET
-
 __all__ = ["LIBM_ACOS_ERR_RAD", "POLY_ACOS_ERR_RAD", "count_points", "count_points_elevation",
            "count_rings"]
 
 POLY_ACOS_ERR_RAD = 1e-7  # bound on |A&S 4.4.46 - arccos|: measured 2.18e-8 over [-1, 1]
 LIBM_ACOS_ERR_RAD = 1e-12  # bound on |C library acos - NumPy arccos|: measured 4.4e-16 (1 ulp of pi)
+SATS_PER_BLOCK = 256  # satellites whose slots are formed, then rounded in one loop (fits in L2)
+PARALLEL_MIN_SAT_STEPS = 20_000  # smaller calls run serially: starting the thread pool costs more
 UNDECIDED_PER_STEP = 64  # undecided slots stored per time step; more: that call falls back to NumPy
 _ACOS_COEF = (1.5707963050, -0.2145988016, 0.0889789874, -0.0501743046, 0.0308918810, -0.0170881256,
               0.0066700901, -0.0012624911)  # Abramowitz and Stegun 4.4.46, 0 <= x <= 1
@@ -120,6 +120,19 @@ def _cos_half_wgs84(kind, cone, r, z, rho, inv_rho, sin_e, c2, sin_eta, cos_eta,
     return q
 
 
+@njit(cache=True, error_model="numpy")
+def _first_ring(ring_lat, value, inv_spacing):
+    """``np.searchsorted(ring_lat, value)`` (side left) from a guess for evenly spaced rings."""
+    n = ring_lat.shape[0]
+    g = (value - ring_lat[0]) * inv_spacing
+    j = 0 if not g > 0.0 else (n if g >= n else np.int64(g))
+    while j > 0 and ring_lat[j - 1] >= value:
+        j -= 1
+    while j < n and ring_lat[j] < value:
+        j += 1
+    return j
+
+
 @njit(cache=True, nogil=True, error_model="numpy")
 def _ring_step(t, kind, cone, lat, lon, reach, k_sat, s_a, s_b, s_c, s_d, s_e, s_f, s_g, s_h, radius,
                ring_lat, lat_min, lat_max, sin_lat, cos_lat, inv_dlon, xoff, n_f, off2,
@@ -136,25 +149,38 @@ def _ring_step(t, kind, cone, lat, lon, reach, k_sat, s_a, s_b, s_c, s_d, s_e, s
     t_c = t if s_c.shape[0] > 1 else zero
     t_radius = t if radius.shape[0] > 1 else zero
     k_max = n_ring if k_sat.shape[0] == 0 else min(n_ring, k_sat.max())
-    w_state = np.empty(k_max, dtype=np.int64)
-    w_x = np.empty(k_max)
-    w_c = np.empty(k_max)
-    w_first = np.empty(k_max)
-    w_end = np.empty(k_max)
-    for s in range(n_sat):
-        la = lat[t, s]
-        re = reach[t_reach, s]
-        if not (la + re >= lat_min and la - re <= lat_max and re >= 0.0):
-            continue
-        j0 = np.searchsorted(ring_lat, la - re)
-        j1 = min(j0 + k_sat[s], n_ring)
-        lo_s = lon[t, s]
-        kind_s = kind
-        if kind == SPHERE:
-            a, b, c = s_a[t, s], s_b[t, s], s_c[t_c, s]
-            r = d = e = f = g = 0.0
-        else:
+    inv_spacing = (n_ring - 1) / (ring_lat[n_ring - 1] - ring_lat[0]) if n_ring > 1 else 0.0
+    size = SATS_PER_BLOCK * max(k_max, 1)
+    b_j = np.empty(size, dtype=np.int64)  # ring of each (satellite, ring) slot of a block
+    b_c = np.empty(size)  # cos D, then clipped to [-1, 1]
+    b_x = np.empty(size)  # sub-satellite position in the doubled ring, cells
+    b_inv = np.empty(size)  # cells per radian of the ring
+    b_first = np.empty(size)  # interval start, NaN: empty
+    b_end = np.empty(size)  # one past its end, NaN: undecided by the polynomial arccos
+    for s0 in range(0, n_sat, SATS_PER_BLOCK):
+        ns = 0
+        for s in range(s0, min(n_sat, s0 + SATS_PER_BLOCK)):
+            la = lat[t, s]
+            re = reach[t_reach, s]
+            if not (la + re >= lat_min and la - re <= lat_max and re >= 0.0):
+                continue
+            j0 = _first_ring(ring_lat, la - re, inv_spacing)
+            j1 = min(j0 + k_sat[s], n_ring)
+            lo_s = lon[t, s]
+            if kind == SPHERE:  # (sin lat_j (-sin lat_s) + cos lambda) / (cos lat_j cos lat_s)
+                a, b, c = s_a[t, s], s_b[t, s], s_c[t_c, s]
+                for jj in range(j0, j1):
+                    q = sin_lat[jj] * a
+                    q = q + c
+                    b_c[ns] = q / (cos_lat[jj] * b)
+                    inv = inv_dlon[jj]
+                    b_inv[ns] = inv
+                    b_x[ns] = lo_s * inv + xoff[jj]
+                    b_j[ns] = jj
+                    ns += 1
+                continue
             # z = r sin(lat), rho = r cos(lat), 1 / rho; s_d: sin(eps) of the one-elevation path
+            kind_s = kind
             r = radius[t_radius, s]
             a = r * s_a[t, s]
             b = r * s_b[t, s]
@@ -163,54 +189,45 @@ def _ring_step(t, kind, cone, lat, lon, reach, k_sat, s_a, s_b, s_c, s_d, s_e, s
             if math.isnan(d):
                 kind_s = WGS84_GENERAL
                 d = s_h[s]
-            e = s_e[s]
-            f = s_f[s]
-            g = s_g[s]
-        # pass 1, branch-free (it vectorizes): cos D, the polynomial arccos, guarded ends per ring
-        m = j1 - j0
-        if kind_s == SPHERE:  # (sin lat_j (-sin lat_s) + cos lambda) / (cos lat_j cos lat_s)
-            for i in range(m):
-                q = sin_lat[j0 + i] * a
-                q = q + c
-                w_c[i] = q / (cos_lat[j0 + i] * b)
-        else:
-            for i in range(m):
-                jj = j0 + i
-                w_c[i] = _cos_half_wgs84(kind_s, cone, r, a, b, c, d, e, f, g, sin_lat[jj], wk[jj],
-                                         wn[jj], wn2[jj], wsec[jj], wp2[jj], wh[jj], w2ncos[jj])
-        for i in range(m):
-            cos_d = w_c[i]
-            cd = max(cos_d, -1.0)
-            inv = inv_dlon[j0 + i]
-            x = lo_s * inv
-            x = x + xoff[j0 + i]
+            e, f, g = s_e[s], s_f[s], s_g[s]
+            for jj in range(j0, j1):
+                b_c[ns] = _cos_half_wgs84(kind_s, cone, r, a, b, c, d, e, f, g, sin_lat[jj], wk[jj],
+                                          wn[jj], wn2[jj], wsec[jj], wp2[jj], wh[jj], w2ncos[jj])
+                inv = inv_dlon[jj]
+                b_inv[ns] = inv
+                b_x[ns] = lo_s * inv + xoff[jj]
+                b_j[ns] = jj
+                ns += 1
+        # one long branch-free loop over the block's slots (it vectorizes): the polynomial arccos
+        # and both interval ends at h -+ err_poly
+        for i in range(ns):
+            cos_d = b_c[i]
+            cd = cos_d if cos_d >= -1.0 else -1.0
+            inv = b_inv[i]
+            x = b_x[i]
             h = _poly_acos(cd)
             lo = (h - err_poly) * inv
             hi = (h + err_poly) * inv
             first = np.ceil(x - hi)
             last = np.floor(x + lo)
             sure = (first == np.ceil(x - lo)) & (last == np.floor(x + hi))
-            # 0: empty (the reference adds +1 and -1 at one position), 1: decided, 2: undecided
-            w_state[i] = 0 if not (cos_d <= 1.0) else (1 if sure else 2)
-            w_x[i] = x
-            w_c[i] = cd
-            w_first[i] = first
-            w_end[i] = last + 1.0
-        # pass 2: undecided ends from the C library's acos (or afterwards, NumPy's), then scatter
-        for i in range(m):
-            state = w_state[i]
-            if state == 0:
-                continue
-            jj = j0 + i
-            first = w_first[i]
-            end = w_end[i]
-            if state == 2:
-                first, end = _ends(w_x[i], math.acos(w_c[i]), err_libm, inv_dlon[jj])
+            b_c[i] = cd
+            b_first[i] = first if cos_d <= 1.0 else math.nan
+            b_end[i] = last + 1.0 if sure else math.nan
+        # scatter; undecided ends from the C library's acos (or afterwards, NumPy's)
+        for i in range(ns):
+            first = b_first[i]
+            if first != first:
+                continue  # empty interval (the reference adds +1 and -1 at one position)
+            jj = b_j[i]
+            end = b_end[i]
+            if end != end:
+                first, end = _ends(b_x[i], math.acos(b_c[i]), err_libm, b_inv[i])
                 if math.isnan(first):  # undecided: added afterwards with NumPy's arccos
                     if n_und < und_j.shape[1]:
                         und_j[t, n_und] = jj
-                        und_x[t, n_und] = w_x[i]
-                        und_c[t, n_und] = w_c[i]
+                        und_x[t, n_und] = b_x[i]
+                        und_c[t, n_und] = b_c[i]
                     n_und += 1
                     continue
             top = n_f[jj] + first
@@ -273,7 +290,7 @@ def _add_undecided(t_idx, j_idx, x, half, n_f, off2, cell_of_pos, out):
                 out[t_idx[i], cell_of_pos[p]] += 1
 
 
-def _one_elevation_sin(kernel, lat, reach, sin_e, cos2_e, groups):
+def _one_elevation_sin(kernel, lat, reach, sin_e, cos2_e, groups, slot_budget):
     """sin(eps) with which the reference counts each (time, satellite) on its one-elevation path.
 
     The reference (``RingKernel._cos_half_wgs84``) takes the one-elevation formula, with the first
@@ -286,7 +303,7 @@ def _one_elevation_sin(kernel, lat, reach, sin_e, cos2_e, groups):
         return np.full((n_time, n_sat), sin_e[0])
     out = np.full((n_time, n_sat), np.nan)
     k_max = max(w["n"].shape[1] for _, w in groups)
-    step = max(1, SLOT_BUDGET // max(1, n_sat * k_max))
+    step = max(1, slot_budget // max(1, n_sat * k_max))
     step = min(step, max(1, 4_000_000 // kernel.length))
     for t0 in range(0, n_time, step):  # the reference's own chunks: only with mixed elevations
         t1 = min(n_time, t0 + step)
@@ -299,6 +316,11 @@ def _one_elevation_sin(kernel, lat, reach, sin_e, cos2_e, groups):
                 first_col = cols[np.nonzero(near)[1][0]]
                 out[t0:t1, cols] = sin_e[first_col]
     return out
+
+
+def _vector(values):
+    """A C-contiguous, writable float64 array (one compiled signature for every caller)."""
+    return np.require(values, dtype=np.float64, requirements=["C", "W"])
 
 
 def _rows(values, shape):
@@ -322,20 +344,21 @@ def _ring_tables(kernel):
         cell_of_pos[kernel.fold1] = cells
         cell_of_pos[kernel.fold2] = cells
         tables = {
-            "ring_lat": np.ascontiguousarray(kernel.ring_lat, dtype=float),
-            **{key: np.ascontiguousarray(getattr(kernel, key)[:n_ring], dtype=float)
+            "ring_lat": _vector(kernel.ring_lat),
+            **{key: _vector(getattr(kernel, key)[:n_ring])
                for key in ("sin_lat", "cos_lat", "inv_dlon", "xoff", "n", "wgs_k", "wgs_n", "wgs_n2",
                            "wgs_sec", "wgs_p2", "wgs_h", "wgs_2ncos")},
-            "off2": np.ascontiguousarray(kernel.off2[:n_ring], dtype=np.int64),
-            "fold1": np.ascontiguousarray(kernel.fold1, dtype=np.int64),
-            "fold2": np.ascontiguousarray(kernel.fold2, dtype=np.int64),
+            "off2": np.require(kernel.off2[:n_ring], np.int64, ["C", "W"]),
+            "fold1": np.require(kernel.fold1, np.int64, ["C", "W"]),
+            "fold2": np.require(kernel.fold2, np.int64, ["C", "W"]),
             "cell_of_pos": cell_of_pos,
         }
         kernel._compiled_tables = tables  # built whole, then published: threads may share it
     return tables
 
 
-def count_rings(kernel, lat_rad, lon_rad, reach, params, out=None, *, wgs84: bool) -> np.ndarray:
+def count_rings(kernel, lat_rad, lon_rad, reach, params, out=None, *, wgs84: bool,
+                slot_budget: int) -> np.ndarray:
     """``RingKernel._run`` compiled: counts of shape (n_time, n_cell), int32.
 
     Parameters
@@ -350,9 +373,12 @@ def count_rings(kernel, lat_rad, lon_rad, reach, params, out=None, *, wgs84: boo
     out : ndarray of int32, shape (n_time, n_cell), optional
     wgs84 : bool
         Which of the reference's criteria ``params`` belong to.
+    slot_budget : int
+        The reference's ``SLOT_BUDGET``: its time chunks decide where it uses the one-elevation
+        formula, which this kernel follows.
     """
-    lat = np.ascontiguousarray(lat_rad, dtype=float)
-    lon = np.ascontiguousarray(lon_rad, dtype=float)
+    lat = _vector(lat_rad)
+    lon = _vector(lon_rad)
     reach_rows = _rows(reach, lat.shape)
     reach = np.broadcast_to(reach, lat.shape)
     n_time, n_sat = lat.shape
@@ -370,14 +396,14 @@ def count_rings(kernel, lat_rad, lon_rad, reach, params, out=None, *, wgs84: boo
     empty1 = np.zeros(1)
     if wgs84:
         radius = _rows(params[0], lat.shape)
-        sin_e = np.ascontiguousarray(params[1][0], dtype=float)  # (n_sat,): broadcast over time
-        cos2_e = np.ascontiguousarray(params[2][0], dtype=float)
+        sin_e = _vector(params[1][0])  # (n_sat,): the same at every step
+        cos2_e = _vector(params[2][0])
         cone = len(params) > 3
-        sin_eta = np.ascontiguousarray(params[3][0], dtype=float) if cone else np.zeros(n_sat)
-        cos_eta = np.ascontiguousarray(params[4][0], dtype=float) if cone else np.zeros(n_sat)
+        sin_eta = _vector(params[3][0]) if cone else np.zeros(n_sat)
+        cos_eta = _vector(params[4][0]) if cone else np.zeros(n_sat)
         kind = WGS84_ONE_ELEVATION  # or the general formula where s_d is NaN
         s_a, s_b, s_c = sin_s, cos_s, empty1.reshape(1, 1)
-        s_d = _one_elevation_sin(kernel, lat, reach, sin_e, cos2_e, groups)
+        s_d = _one_elevation_sin(kernel, lat, reach, sin_e, cos2_e, groups, slot_budget)
         s_e, s_f, s_g, s_h = cos2_e, sin_eta, cos_eta, sin_e
     else:
         radius = empty1.reshape(1, 1)
@@ -392,8 +418,9 @@ def count_rings(kernel, lat_rad, lon_rad, reach, params, out=None, *, wgs84: boo
     und_x = np.empty((n_time, UNDECIDED_PER_STEP))
     und_c = np.empty((n_time, UNDECIDED_PER_STEP))
     und_n = np.zeros(n_time, dtype=np.int64)
-    run = (_ring_counts_parallel if threading.current_thread() is threading.main_thread()
-           else _ring_counts_serial)
+    parallel = (threading.current_thread() is threading.main_thread() and n_time > 1
+                and n_time * n_sat >= PARALLEL_MIN_SAT_STEPS)
+    run = _ring_counts_parallel if parallel else _ring_counts_serial
     run(kind, cone, lat, lon, reach_rows, k_sat, s_a, s_b, s_c, s_d, s_e, s_f, s_g, s_h, radius,
         tab["ring_lat"], float(kernel.lat_min), float(kernel.lat_max), tab["sin_lat"], tab["cos_lat"],
         tab["inv_dlon"], tab["xoff"], tab["n"], tab["off2"], tab["wgs_k"], tab["wgs_n"],
@@ -459,7 +486,7 @@ def count_points(kernel, lat_rad, lon_rad, lam_rad, out=None) -> np.ndarray:
     lon = np.asarray(lon_rad, dtype=float)
     sx, sy, sz = cl * np.cos(lon), cl * np.sin(lon), np.sin(lat)
     cos_lam = np.where(lam >= 0.0, np.cos(lam), 2.0)  # negative radius: never visible
-    ux, uy, uz = (np.ascontiguousarray(kernel.unit[i]) for i in range(3))
+    ux, uy, uz = (_vector(kernel.unit[i]) for i in range(3))
     _points_sphere(sx, sy, sz, cos_lam, ux, uy, uz, out)
     return out
 
@@ -478,14 +505,14 @@ def count_points_elevation(kernel, lat_rad, lon_rad, radius, eps, eta, reach, ou
     r = np.where(reach >= 0.0, np.broadcast_to(radius, shape), np.nan)  # NaN: every test fails
     cl = np.cos(lat)
     sx, sy, sz = r * cl * np.cos(lon), r * cl * np.sin(lon), r * np.sin(lat)
-    sin_e = np.ascontiguousarray(np.broadcast_to(np.sin(eps), shape[1:]))
+    sin_e = _vector(np.broadcast_to(np.sin(eps), shape[1:]))
     if eta is None:
         cone_rc = np.full(shape, -np.inf)
     else:
         cos_eta = np.where(eta < np.pi / 2, np.cos(np.minimum(eta, np.pi / 2)), -np.inf)
         cone_rc = np.where(np.isinf(cos_eta), -np.inf, cos_eta * r)
-    px, py, pz = (np.ascontiguousarray(kernel.wgs_p[i]) for i in range(3))
-    nx, ny, nz = (np.ascontiguousarray(kernel.wgs_up[i]) for i in range(3))
+    px, py, pz = (_vector(kernel.wgs_p[i]) for i in range(3))
+    nx, ny, nz = (_vector(kernel.wgs_up[i]) for i in range(3))
     _points_wgs84(sx, sy, sz, r * r, sin_e, cone_rc, px, py, pz, nx, ny, nz,
-                  np.ascontiguousarray(kernel.wgs_pn), np.ascontiguousarray(kernel.wgs_p2), out)
+                  _vector(kernel.wgs_pn), _vector(kernel.wgs_p2), out)
     return out

@@ -13,16 +13,20 @@ from __future__ import annotations
 
 import ctypes
 import itertools
+import numbers
 import os
 import sys
+import threading
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from functools import lru_cache
 
 import numpy as np
 
+from .band_split import run_bands
 from .coverage import PointKernel, RingKernel
 from .earth import check_earth
+from .elements import SatelliteSource
 from .frames import parse_utc
 from .geometry import EARTH_RADIUS_KM, central_angle_rad
 from .grid import Grid
@@ -34,6 +38,29 @@ __all__ = ["CountStream", "analyze", "elevation_footprint", "keep_freed_memory",
 CELLS_PER_CHUNK = 2_000_000  # (time step, cell) values per accumulator chunk
 SAT_STEPS_PER_CHUNK = 500_000  # (time step, satellite) positions per propagation chunk
 KEEP_COUNTS_MAX = 50_000_000  # keep the (time, cell) counts when they hold fewer values
+
+
+def _check_source(source) -> None:
+    """Refuse what is not a satellite source (a preset name, None) before anything deeper fails."""
+    if isinstance(source, str):
+        raise ValueError(f"analyze() needs a constellation or satellite source, got the string {source!r}; "
+                         f"pass preset({source!r}) (names: constellations.presets()), a Walker "
+                         "constellation (walker_delta(...)) or Catalog.from_tle(...)")
+    if not isinstance(source, SatelliteSource):
+        raise ValueError(f"analyze() needs a constellation or satellite source, got "
+                         f"{'None' if source is None else type(source).__name__}; pass e.g. "
+                         "preset('kuiper'), walker_delta(1584, 72, 17, 550.0, 53.0) or "
+                         "Catalog.from_tle('tle/starlink_20250727.tle')")
+
+
+def _check_threads(threads) -> int | None:
+    """``None`` (the default) or a whole number >= 1."""
+    if threads is None:
+        return None
+    if isinstance(threads, bool) or not isinstance(threads, numbers.Integral) or threads < 1:
+        raise ValueError(f"threads must be a whole number >= 1 (1 runs serially), got {threads!r}; "
+                         "or None for the default (the number of CPUs, at most 2)")
+    return int(threads)
 
 
 def _check_number(key, value, low=None, *, strict=True, fix=""):
@@ -54,7 +81,8 @@ def analyze(constellation, grid: Grid, start, duration_s: float, step_s: float,
             nfold=(1, 2, 3, 4), percentiles=(50, 90, 95, 99), max_nadir_deg: float | None = None,
             threads: int | None = None, keep_counts: bool | None = None,
             progress: bool | None = None, scenario: dict | None = None, exact: bool = True,
-            resolution_s: float = 1.0, earth: str | None = None):
+            resolution_s: float = 1.0, earth: str | None = None, client=None,
+            n_parts: int | None = None):
     """Coverage and revisit of a constellation over a grid.
 
     Parameters
@@ -105,6 +133,9 @@ def analyze(constellation, grid: Grid, start, duration_s: float, step_s: float,
         Exact mode: observers on the WGS84 ellipsoid with geodetic elevations, or on the sphere of
         radius 6,378.137 km; default: the grid's Earth model (``grid.earth``, ``"wgs84"`` unless the
         grid was built with ``earth="sphere"``). Sampled mode always counts on the sphere.
+    client : distributed.Client, optional
+        Split the grid into ``n_parts`` latitude bands (default: 2 per worker thread) analysed on this
+        Dask cluster (:mod:`constellations.band_split`); the result equals the single-machine one.
 
     Returns
     -------
@@ -122,6 +153,14 @@ def analyze(constellation, grid: Grid, start, duration_s: float, step_s: float,
     """
     from .result import build_dataset
 
+    if client is not None:
+        return run_bands(analyze, constellation, grid, start, duration_s, step_s, client=client,
+                         n_parts=n_parts, keep_counts_max=KEEP_COUNTS_MAX, boundary=boundary,
+                         min_elevation_deg=min_elevation_deg, nfold=nfold, percentiles=percentiles,
+                         max_nadir_deg=max_nadir_deg, threads=threads or 1, keep_counts=keep_counts,
+                         scenario=scenario, exact=exact, resolution_s=resolution_s, earth=earth)
+    _check_source(constellation)
+    threads = _check_threads(threads)
     if boundary not in BOUNDARIES:
         raise ValueError(f"boundary must be one of {BOUNDARIES}, got {boundary!r}")
     if not isinstance(grid, Grid):
@@ -159,6 +198,9 @@ def analyze(constellation, grid: Grid, start, duration_s: float, step_s: float,
     if max_nadir_deg is not None:
         nadir = np.full(n_sat, _check_number("max_nadir_deg", max_nadir_deg, 0.0,
                                              fix="give the sensor half-angle in degrees"))
+        if max_nadir_deg > 90.0:
+            raise ValueError(f"max_nadir_deg must be at most 90 deg (a sensor half-angle from nadir), "
+                             f"got {max_nadir_deg!r}; use None for no sensor limit")
     if keep_counts is None:
         keep_counts = not grid.is_ring_grid and n_steps * len(grid) <= KEEP_COUNTS_MAX
 
@@ -189,7 +231,8 @@ def analyze(constellation, grid: Grid, start, duration_s: float, step_s: float,
     return build_dataset(acc, grid, constellation, start=start, step_s=step_s,
                          boundary=boundary, elevation=elevation, percentiles=percentiles,
                          scenario=scenario, max_nadir_deg=max_nadir_deg, windows=windows,
-                         earth=earth if exact else "sphere")
+                         earth=earth if exact else "sphere",
+                         excluded_satellites=stream.excluded_satellites())
 
 
 def elevation_footprint(min_elevation_deg, max_nadir_deg=None):
@@ -287,8 +330,10 @@ class CountStream:
         self.step_s = float(step_s)
         self.radius_rad = radius_rad
         self.columns = None if columns is None else [np.asarray(c, dtype=np.int64) for c in columns]
-        self.threads = threads or min(2, os.cpu_count() or 1)
+        self.threads = _check_threads(threads) or min(2, os.cpu_count() or 1)
         n_sat = self.prop.n_sat
+        self._never_visible = np.zeros(n_sat, dtype=bool)  # NaN state at a step (protocol: failed)
+        self._lock = threading.Lock()
         self.chunk = int(np.clip(min(CELLS_PER_CHUNK // len(grid), SAT_STEPS_PER_CHUNK // max(1, n_sat)),
                                  1, 720))
         self.n_chunks = -(-self.n_steps // self.chunk)
@@ -300,6 +345,17 @@ class CountStream:
         if self.prop.fixed_footprints:
             _, _, radius_km = self.prop.subsatellite(np.zeros(1))
             self._fixed_lam = self._radius(radius_km, slice(None))
+
+    def excluded_satellites(self) -> int:
+        """Satellites whose state was NaN (failed, not physical) at one counted step or more, so far."""
+        with self._lock:
+            return int(self._never_visible.sum())
+
+    def _mark_failed(self, lat) -> None:
+        failed = np.isnan(lat).any(axis=0)
+        if failed.any():
+            with self._lock:
+                self._never_visible |= failed
 
     def _radius(self, radius_km, columns):
         with np.errstate(invalid="ignore"):
@@ -313,6 +369,7 @@ class CountStream:
             return self._exact_chunk(k0, k1)
         t_s = np.arange(k0, k1) * self.step_s
         lat, lon, radius_km = self.prop.subsatellite(t_s)
+        self._mark_failed(lat)
         if self._fixed_lam is not None:
             lam = self._fixed_lam
         else:
@@ -340,6 +397,7 @@ class CountStream:
         rows = self.windows.q * np.arange(k0, k1) - n0
         radius_km = radius_all if np.ndim(radius_all) == 1 else radius_all[rows]
         lat, lon = lat_all[rows], lon_all[rows]
+        self._mark_failed(lat)
         if self.criterion is None:
             lam = self._fixed_lam if self._fixed_lam is not None else self._radius(radius_km, slice(None))
             counts = self.kernel.count(np.where(np.isfinite(lat), lat, 0.0),

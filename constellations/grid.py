@@ -310,6 +310,11 @@ def points(lat_deg, lon_deg, names=None, weights=None, name: str = "points",
     if not np.all(np.isfinite(lon)):
         raise ValueError("longitudes must be finite numbers in degrees")
     w = np.ones_like(lat) if weights is None else np.asarray(weights, dtype=float)
+    if w.shape == lat.shape and not np.all(np.isfinite(w)):
+        bad = np.flatnonzero(~np.isfinite(w))
+        raise ValueError(f"weights must be finite, got {w[bad[0]]} at point {int(bad[0])} "
+                         f"({bad.size} non-finite); give each point a finite weight >= 0 "
+                         "(e.g. its population), or weights=None for equal weights")
     if w.shape != lat.shape or np.any(w < 0):
         raise ValueError(f"weights must be {lat.size} non-negative numbers, got shape {w.shape}")
     if names is not None:

@@ -45,7 +45,8 @@ SAMPLED_VARIABLES = ("visible_mean", "visible_min", "visible_max", "nfold_time_f
 
 
 def build_dataset(acc, grid, constellation, *, start, step_s, boundary, elevation, percentiles,
-                  scenario=None, max_nadir_deg=None, windows=None, earth="sphere"):
+                  scenario=None, max_nadir_deg=None, windows=None, earth="sphere",
+                  excluded_satellites=0):
     """Assemble the result Dataset from a finished :class:`CoverageAccumulator`.
 
     Variables on ``cell``: ``coverage_time_fraction``, ``visible_mean``/``_min``/``_max``,
@@ -63,6 +64,10 @@ def build_dataset(acc, grid, constellation, *, start, step_s, boundary, elevatio
     ``sampled_variables`` say which is which. ``never_covered`` marks cells with no access at all:
     their revisit is the whole interval under the optimistic convention and NaN under the interior
     one; show them as "never covered", not as a long gap.
+
+    ``excluded_satellites`` (attribute ``sgp4_excluded_satellites``) is the number of satellites
+    never visible at one step or more because their propagated state failed (SGP4 error code, NaN,
+    altitude outside 100 - 50,000 km); 0 for circular orbits.
     """
     import xarray as xr
 
@@ -176,6 +181,7 @@ def build_dataset(acc, grid, constellation, *, start, step_s, boundary, elevatio
         "grid_spacing_deg": float(grid.spacing_deg),
         "grid_cells": int(n_cell),
         "never_covered_cells": int(never.sum()),
+        "sgp4_excluded_satellites": int(excluded_satellites),
         "model": MODEL_NOTE if windows is None else EXACT_MODEL_NOTE.format(
             earth="WGS84 ellipsoid" if earth == "wgs84" else "sphere R = 6378.137 km"),
         "exact": int(windows is not None),

@@ -22,8 +22,8 @@ Algorithm, per classification interval ``I_k = [t_k - step/2, t_k + step/2]`` (c
    spherical caps of radius ``lambda -+ m`` about the sub-satellite point, in the coordinates the
    spherical kernel uses (the cell's geodetic latitude taken as a sphere latitude). ``m`` is computed
    per (radius, elevation, cone) at set-up by bisecting the WGS84 edge along 72 azimuths from a
-   observer every 0.5 deg of latitude (:func:`wgs84_margin_rad`: 0.25 deg at 35 deg elevation and
-   630 km, 0.45-0.5 deg at 10 deg and 350-500 km; more than the 0.19 deg vertical deflection because
+   observer every 0.5 deg of latitude (:func:`wgs84_margin_rad`: 0.29 deg at 35 deg elevation and
+   630 km, 0.44-0.51 deg at 10 deg and 350-500 km; more than the 0.19 deg vertical deflection because
    polar observers sit up to 21 km below the sphere), times 1.2, plus 0.005 deg.
 3. **Classification** with the spherical ring/point kernel at ``t_k``: a cell with a satellite within
    ``lambda - delta - m`` is covered during all of ``I_k``; a cell with none within
@@ -53,6 +53,9 @@ Algorithm, per classification interval ``I_k = [t_k - step/2, t_k + step/2]`` (c
    ``+- resolution/8``, bisection fallback) until the bracket is at most ``resolution_s / 2`` wide;
    the linear interpolation inside it is reported, within ``resolution_s / 2`` of the crossing
    (usually within milliseconds).
+   With numba installed (the ``CONSTELLATIONS_KERNEL`` backend of :mod:`constellations.kernels`) the
+   refinement runs compiled (:mod:`constellations.windows_compiled`, the same algorithm per triple);
+   the NumPy code here is the reference and the fallback, and both pass the same brute-force tests.
 6. **Union.** Covered pieces of every cell (whole intervals from step 3, refined pieces from step 5)
    are merged over satellites and time by :class:`constellations.metrics.WindowAccumulator`.
 
@@ -414,7 +417,17 @@ class WindowFinder:
             unit_c = unit[ctr]
             cos_in = np.where(lam_in > 0, np.cos(np.maximum(lam_in, 0.0)), 2.0)  # 2: never
             cos_out = np.where(lam_out > 0, np.cos(np.maximum(lam_out, 0.0)), 2.0)
-            for k_i, cell, sat in self._candidates(lat_c, lon_c, lam_out, undecided, n_und):
+            batches = self._candidates(lat_c, lon_c, lam_out, undecided, n_und)
+            if batches == "rings" and kernels.backend() == "numba":  # compiled enumeration + filter
+                kept.append(_compiled().ring_triples(
+                    np.ascontiguousarray(lat_c), np.ascontiguousarray(lon_c),
+                    np.ascontiguousarray(lam_out), cos_in, cos_out, undecided, covered,
+                    self.ring_lat, self.ring_n, self.ring_offset, self.point_to_cell,
+                    self.cell_unit, np.ascontiguousarray(unit_c)))
+                batches = []
+            elif batches == "rings":
+                batches = [self._ring_candidates(lat_c, lon_c, lam_out, undecided)]
+            for k_i, cell, sat in batches:
                 cos_d = np.einsum("ij,ij->i", unit_c[k_i, sat], self.cell_unit[cell])
                 hit_in = cos_d >= cos_in[k_i, sat]
                 covered[k_i[hit_in], cell[hit_in]] = True
@@ -466,7 +479,11 @@ class WindowFinder:
         return cell_s.astype(np.int64), lo, hi
 
     def _candidates(self, lat_c, lon_c, lam_out, undecided, n_und):
-        """Batches of (interval row, cell, satellite), the satellite maybe within lam_out of the cell."""
+        """Batches of (interval row, cell, satellite), the satellite maybe within lam_out of the cell.
+
+        Returns ``"rings"`` when the ring-interval enumeration is the cheaper search (the caller runs
+        it, compiled or :meth:`_ring_candidates`).
+        """
         n_int, n_sat = lat_c.shape
         reach = np.where(lam_out > 0, lam_out, 0.0)
         if self.grid.is_ring_grid:
@@ -475,7 +492,7 @@ class WindowFinder:
             r_max = float(reach.max(initial=0.0))
             est_pairs = n_und * n_sat * min(1.0, 2.0 * r_max / np.pi)
             if est_rings < est_pairs:
-                return [self._ring_candidates(lat_c, lon_c, lam_out, undecided)]
+                return "rings"  # enumerated by the caller (compiled when numba is there)
         else:
             est_bands = 2.0 * n_int * float(np.sum((1.0 - np.cos(reach)) / 2.0, axis=1).mean()) \
                 * len(self.grid)

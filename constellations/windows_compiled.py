@@ -211,3 +211,65 @@ def refine(k_first, n0, q, half, n_steps, step_s, node_s, duration_s, tol_u, k_i
                 start[t, o] = (j + a_u) * node_s
                 end[t, o] = (j + b_u) * node_s
     return start, end
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _ring_pass(fill, lat_c, lon_c, lam_out, cos_in, cos_out, undecided, covered, ring_lat, ring_n,
+               ring_offset, point_to_cell, cell_unit, unit_c, out_k, out_c, out_s):
+    n_int, n_sat = lat_c.shape
+    m = 0
+    two_pi = 2.0 * math.pi
+    for k in range(n_int):
+        for s in range(n_sat):
+            lm = lam_out[k, s]
+            if not lm > 0.0:
+                continue
+            la, lo = lat_c[k, s], lon_c[k, s]
+            j0 = np.searchsorted(ring_lat, la - lm, side="left")
+            j1 = np.searchsorted(ring_lat, la + lm, side="right")
+            cos_lm, sin_la, cos_la = math.cos(lm), math.sin(la), math.cos(la)
+            ux, uy, uz = unit_c[k, s, 0], unit_c[k, s, 1], unit_c[k, s, 2]
+            for j in range(j0, j1):
+                phi = ring_lat[j]
+                num = cos_lm - sin_la * math.sin(phi)
+                den = cos_la * math.cos(phi)
+                n_j = ring_n[j]
+                if num <= -den:
+                    first, count = 0, n_j
+                elif num <= den and den > 0.0:
+                    half = math.acos(min(max(num / den, -1.0), 1.0)) * n_j / two_pi
+                    x = (lo + math.pi) * n_j / two_pi - 0.5
+                    first = int(np.ceil(x - half))
+                    count = min(max(int(np.floor(x + half)) - first + 1, 0), n_j)
+                else:
+                    continue
+                for i in range(count):
+                    c = point_to_cell[ring_offset[j] + (first + i) % n_j]
+                    if c < 0 or not undecided[k, c]:
+                        continue
+                    cos_d = ux * cell_unit[c, 0] + uy * cell_unit[c, 1] + uz * cell_unit[c, 2]
+                    if cos_d >= cos_in[k, s]:
+                        if fill:
+                            covered[k, c] = True
+                    elif cos_d >= cos_out[k, s]:
+                        if fill:
+                            out_k[m], out_c[m], out_s[m] = k, c, s
+                        m += 1
+    return m
+
+
+def ring_triples(lat_c, lon_c, lam_out, cos_in, cos_out, undecided, covered, ring_lat, ring_n,
+                 ring_offset, point_to_cell, cell_unit, unit_c):
+    """Triples (step row, cell, satellite) within ``lam_out`` but not ``lam_in``, from ring intervals.
+
+    Marks in ``covered`` the pairs with a satellite within ``lam_in`` (the compiled counterpart of
+    :meth:`constellations.windows.WindowFinder._ring_candidates` and the filter after it; two passes:
+    count, then fill).
+    """
+    empty = np.empty(0, dtype=np.int64)
+    args = (lat_c, lon_c, lam_out, cos_in, cos_out, undecided, covered, ring_lat, ring_n,
+            ring_offset, point_to_cell, cell_unit, unit_c)
+    n = _ring_pass(False, *args, empty, empty, empty)
+    out = [np.empty(n, dtype=np.int64) for _ in range(3)]
+    _ring_pass(True, *args, *out)
+    return out[0], out[1], out[2]

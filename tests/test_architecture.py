@@ -32,7 +32,8 @@ CORE = {"elements", "constellation", "geometry", "earth", "frames", "propagation
         "grid", "coverage", "metrics", "engine", "result",
         "windows",  # exact access windows, used by the engine
         "kernels", "coverage_compiled",  # counting backend selection, the compiled (numba) kernels
-        "distributed"}  # analyze() split by latitude bands over a Dask cluster
+        "windows_compiled",  # the compiled exact-window refinement
+        "band_split"}  # analyze() split by latitude bands over a Dask cluster
 LEAF = {"validation", "atomic", "_version", "pages", "sweeps"}
 SUBPACKAGE_LAYERS = {"sources": "sources", "plotting": "plotting", "race": "analyses",
                      "goldendome": "analyses", "app": "app"}
@@ -238,3 +239,15 @@ def test_the_checker_sees_a_bad_edge(tmp_path):
                              ("constellations.sources.tle", 4)]  # also the import inside f()
     fake_edges = [("constellations.sources.m", b, f"m.py:{line}") for b, line in found]
     assert [b for a, b, _ in fake_edges if RANK[layer(b)] > RANK["sources"]] == ["constellations.app.cli"]
+
+
+def test_public_names_and_old_module_names_reach_the_moved_modules():
+    import constellations as cs
+    from constellations.sources import datafiles, naturalearth, presets, regions, tle
+
+    assert cs.tle is tle and cs.naturalearth is naturalearth and cs.datafiles is datafiles
+    assert cs.Catalog is tle.Catalog and cs.preset is presets.preset and cs.presets is presets.presets
+    assert cs.country_grid is regions.country_grid and cs.city_grid is regions.city_grid
+    assert all(hasattr(cs, name) for name in cs.__all__)
+    with pytest.raises(AttributeError, match="no attribute 'nonesuch'"):
+        cs.nonesuch  # noqa: B018

@@ -76,5 +76,5 @@ def test_planes_that_do_not_divide_the_total_are_rejected_with_a_fix():
 
 
 def test_unknown_preset_lists_close_matches():
-    with pytest.raises(ValueError, match=r"unknown preset 'kuipr'; did you mean 'kuiper'"):
+    with pytest.raises(ValueError, match=r"preset 'kuipr' is not known; did you mean 'kuiper'"):
         cs.preset("kuipr")

@@ -11,7 +11,7 @@ from distributed import Client, LocalCluster
 
 import constellations as cs
 from constellations.constellation import Constellation, Shell
-from constellations.distributed import analyze_distributed, band_grid, split_bands
+from constellations.band_split import band_grid, split_bands
 
 SERIES_RTOL = 1e-12  # per-time weighted means: the same sum in another order
 # exact access windows: windows.py refines the window ends of all cells of a chunk together, so their
@@ -62,8 +62,8 @@ def test_distributed_result_equals_the_single_machine_result(client, exact, make
     kwargs = dict(exact=exact, keep_counts=grid.is_ring_grid or None, nfold=(1, 2))
     whole = cs.analyze(constellation(), grid, START, 4 * 3600.0, 60.0, progress=False, threads=1,
                        **kwargs)
-    merged = analyze_distributed(constellation(), grid, START, 4 * 3600.0, 60.0, client=client,
-                                 n_parts=3, **kwargs)
+    merged = cs.analyze(constellation(), grid, START, 4 * 3600.0, 60.0, client=client, n_parts=3,
+                        **kwargs)
     assert whole["visible_count"].values.sum() > 0
     assert_same(merged, whole)
 

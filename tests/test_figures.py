@@ -494,7 +494,7 @@ def test_golden_dome_series_show_every_site_in_its_own_panel_and_words_that_read
     ds = _site_series()
     for fig in (gd.in_reach_timeseries(ds, k=2), gd.tracking_timeseries(ds)):
         panels = [ax for ax in fig.axes if ax.get_title().startswith("site ")]
-        assert sorted(ax.get_title().split(":")[0] for ax in panels) == sorted(ds["site"].values)  # all 10
+        assert sorted(ax.get_title().split("\n")[0] for ax in panels) == sorted(ds["site"].values)  # all 10
         colours = {ln.get_color() for ax in panels for ln in ax.lines if ln.get_linestyle() == "-"}
         assert colours == {F.constellation_colour("Golden Dome (16,000)")}  # the layer's identity colour
         for ax in panels:

@@ -160,7 +160,7 @@ def test_scenario_file_loads_and_fast_mode_shrinks_it():
     with pytest.raises(dataclasses.FrozenInstanceError):
         full.step_s = 1.0
     assert load_sizing_scenario("golden_dome_sizing") == full  # a shipped name finds the same file
-    with pytest.raises(ValueError, match=r"sizing scenario 'nope' not found: .*shipped: .*golden_dome"):
+    with pytest.raises(ValueError, match=r"sizing scenario 'nope' not found: .*Shipped: .*golden_dome"):
         load_sizing_scenario("nope")
     with pytest.raises(ValueError, match=r"scenario: kind = 'coverage': must be 'golden_dome_sizing'"):
         load_sizing_scenario({"kind": "coverage"})

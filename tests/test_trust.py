@@ -48,8 +48,6 @@ FAR_START = "2025-07-01T00:00:00Z"  # three months before the Kuiper epochs (202
 NEAR_START = "2025-10-03T16:00:00Z"  # at the newest Kuiper epoch
 DAY_S = 86400.0
 
-xfail_engine = pytest.mark.xfail(strict=True, reason="engine check pending")
-xfail_grid = pytest.mark.xfail(strict=True, reason="grid check pending")
 xfail_save = pytest.mark.xfail(strict=True, reason="atomic/result check pending")
 xfail_cli = pytest.mark.xfail(strict=True, reason="cli warning channel pending")
 
@@ -285,7 +283,6 @@ def test_sgp4_warnings_one_clean_line_and_none_with_quiet(tmp_path):
     assert "SGP4" not in quiet.stderr and "warn" not in quiet.stderr.lower()
 
 
-@xfail_engine
 def test_excluded_count_is_stored_once_per_catalog():
     cat = Catalog.from_tle(STARLINK_TLE, name_pattern=re.compile(r"^STARLINK-1(008|148)$"))
     with warnings.catch_warnings():
@@ -462,21 +459,18 @@ def test_duration_must_be_a_whole_number_of_steps():
         assert f"{hours:g} h" in s.caption()
 
 
-@xfail_grid
 @pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
 def test_points_refuse_non_finite_weights(bad):
     with pytest.raises(ValueError, match="weights must be finite"):
         cs.points([0.0, 10.0], [0.0, 10.0], weights=[1.0, bad])
 
 
-@xfail_engine
 def test_max_nadir_above_90_is_refused():
     with pytest.raises(ValueError, match=r"max_nadir_deg must be at most 90"):
         cs.analyze(cs.walker_delta(24, 3, 1, 550.0, 53.0), cs.points([0.0], [0.0]), "2025-07-01",
                    600.0, 60.0, max_nadir_deg=120.0, progress=False)
 
 
-@xfail_engine
 @pytest.mark.parametrize("threads", [0, -3, 1.5, True])
 def test_threads_must_be_a_positive_whole_number(threads):
     with pytest.raises(ValueError, match=r"threads must be a whole number >= 1"):
@@ -484,13 +478,11 @@ def test_threads_must_be_a_positive_whole_number(threads):
                    600.0, 60.0, threads=threads, progress=False)
 
 
-@xfail_engine
 def test_analyze_of_a_preset_name_suggests_preset():
     with pytest.raises(ValueError, match=r"got the string 'kuiper'; pass preset\('kuiper'\)"):
         cs.analyze("kuiper", cs.points([0.0], [0.0]), "2025-07-01", 600.0, 60.0, progress=False)
 
 
-@xfail_engine
 def test_analyze_of_none_is_a_clear_error():
     with pytest.raises(ValueError, match=r"analyze\(\) needs a constellation or satellite source, got "
                                          r"None"):

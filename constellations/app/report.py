@@ -44,8 +44,8 @@ TABLE_NOTE = (
     "once, so a never-covered polar cap (its share is in its own column) never inflates them; \"no gap\": "
     "always in view there. Mean wait for a pass = mean response time, the average time a user arriving "
     "at a random moment waits for the next satellite. The band table is over all cells of each band "
-    "(a band never covered reads \"never covered\"). Full precision in summary.csv (its revisit_mean_s "
-    "and revisit_max_s count never-covered cells with the whole window)."
+    "(a band never covered reads \"never covered\"). In summary.csv, revisit_mean_s and revisit_max_s "
+    "count never-covered cells with the whole window; the *_covered_s columns do not."
 )
 
 FIGURE_CAPTIONS = {

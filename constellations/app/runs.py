@@ -63,21 +63,24 @@ MAP_FIGURE_NAMES = frozenset({"coverage_map", "revisit_mean_map", "revisit_max_m
 # Memory of a coverage run: peak resident set size above the imported package, measured on this
 # project's 2-CPU, 24 GiB development machine (Python 3.11, numpy 2, exact windows, 2 counting threads)
 # with whole runs (run_scenarios, figures off, getrusage(RUSAGE_SELF).ru_maxrss minus VmRSS after the
-# imports) of Walker shells at 550 km / 25 deg, 60 s steps: 14 runs, global grids of 2,578 to 2,640,174
+# imports) of Walker shells at 550 km / 25 deg, 60 s steps: 16 runs, global grids of 2,578 to 2,640,174
 # cells, 24 to 8,000 satellites, 1 to 24 h. A non-negative least-squares fit of the five terms below
-# is within -17 % / +3 % of every run from 40,000 cells on (small runs: up to 2.3x over, the base);
-# MEMORY_MARGIN covers the -17 %. Per cell 642 bytes (the 600-650 QA measured); the pair term is the
-# exact windows' (cell, satellite) candidates of the chunks in flight (2 x threads + 1), which
-# dominates for dense constellations on fine grids (4,000 satellites, 1 deg grid: 5.6 GiB).
-MEMORY_BASE_BYTES = 280 * 2**20  # kernels, tables and the first chunks of a small run
-MEMORY_BYTES_PER_CELL = 642.0  # accumulators, the result and the grid arrays of one cell
-MEMORY_BYTES_PER_CELL_HOUR = 226.0  # access windows and gaps kept, per cell and hour of window
-MEMORY_BYTES_PER_PAIR = 104.0  # per (step, cell, satellite in view) of the chunks in flight
-MEMORY_BYTES_PER_CELL_STEP = 17.7  # per (step, cell) count of the chunks in flight
+# is within -18 % / +15 % of every run above 300 MiB (small runs: up to 2.6x over, the base);
+# MEMORY_MARGIN covers the -18 % (a 17th run, 3 deg, 4,000 satellites, 6 h, took 3.7 GiB: estimated
+# 4.9 GiB). Per cell 650 bytes (QA measured 600-650); the pair term is the exact
+# windows' (cell, satellite) candidates and pieces of the chunks in flight (3: one per counting thread
+# and the one being accumulated; a 12 h window needs no more than 6 h), which dominates for dense
+# constellations on fine grids (4,000 satellites in view 21.7 at a time, 1 deg grid: 5.5 GiB).
+MEMORY_BASE_BYTES = 300 * 2**20  # kernels, tables and the first chunks of a small run
+MEMORY_BYTES_PER_CELL = 650.0  # accumulators, the result and the grid arrays of one cell
+MEMORY_BYTES_PER_CELL_HOUR = 231.0  # access windows and gaps kept, per cell and hour of window
+MEMORY_BYTES_PER_PAIR = 108.0  # per (step, cell, satellite in view) of the chunks in flight
+MEMORY_BYTES_PER_CELL_STEP = 29.0  # per (step, cell) count of the chunks in flight
 MEMORY_BYTES_PER_RESULT_CELL = 230.0  # each further constellation's result held until written (nbytes)
+MEMORY_BYTES_PER_KEPT_COUNT = 4.0  # a city result keeps its (step, point) counts (int32)
 MEMORY_FIGURE_BYTES_PER_CELL = 2600.0  # drawing map figures (one run: 0.5 deg grid, map + dashboard)
-MEMORY_CHUNKS_IN_FLIGHT = 5  # chunks alive at once: 2 per counting thread queued, one being added
-MEMORY_MARGIN = 1.2  # the estimate is the fit times this
+MEMORY_CHUNKS_IN_FLIGHT = 3  # chunks whose candidates are alive at once
+MEMORY_MARGIN = 1.25  # the estimate is the fit times this
 MEMORY_SHARE = 0.8  # a run may take at most this share of the memory available (MemAvailable)
 
 # Size of the outputs, for the disk-space preflight (upper bounds from the runs above).
@@ -235,28 +238,31 @@ def _in_view_mean(source, start) -> float:
 def estimate_memory_bytes(scenario: Scenario, sources: Sequence) -> float:
     """Peak memory of a coverage run above the imported package, bytes, from the measured constants.
 
-    ``MEMORY_MARGIN * (MEMORY_BASE_BYTES + cells * (MEMORY_BYTES_PER_CELL + MEMORY_BYTES_PER_CELL_HOUR *
-    hours + MEMORY_BYTES_PER_RESULT_CELL * (results - 1)) + steps_in_flight * cells *
-    (MEMORY_BYTES_PER_CELL_STEP + MEMORY_BYTES_PER_PAIR * in_view))`` for the constellation that needs
-    most, where ``steps_in_flight`` is :data:`MEMORY_CHUNKS_IN_FLIGHT` chunks of the engine's length
-    (at most the window) and ``in_view`` the mean number of its satellites in view (the sum of their
-    footprint area shares); map figures add ``MEMORY_FIGURE_BYTES_PER_CELL * cells``. Cells include
-    the city points.
+    ``MEMORY_MARGIN * (MEMORY_BASE_BYTES + max over constellations and over (grid, cities) of
+    steps_in_flight * cells * (MEMORY_BYTES_PER_CELL_STEP + MEMORY_BYTES_PER_PAIR * in_view) + (cells +
+    points) * (MEMORY_BYTES_PER_CELL + MEMORY_BYTES_PER_CELL_HOUR * hours + MEMORY_BYTES_PER_RESULT_CELL
+    * (results - 1)) + kept city counts)``, where ``steps_in_flight`` is :data:`MEMORY_CHUNKS_IN_FLIGHT`
+    chunks of the engine's length (at most the window) and ``in_view`` the mean number of the
+    constellation's satellites in view (the sum of their footprint area shares); map figures add
+    ``MEMORY_FIGURE_BYTES_PER_CELL * cells``. The grid and the city points are analysed one after the
+    other; every result is held until the run is written.
     """
-    cells = estimate_cells(scenario) + _city_points(scenario)
-    per_source = []
+    cells, points = estimate_cells(scenario), _city_points(scenario)
+    n, steps_total = len(sources), scenario.n_steps
+    work = [0.0]
     for spec, source in zip(scenario.constellations, sources, strict=True):
-        chunk = int(np.clip(min(CELLS_PER_CHUNK // max(cells, 1), SAT_STEPS_PER_CHUNK // max(len(source), 1)),
-                            1, 720))
-        steps = min(scenario.n_steps, MEMORY_CHUNKS_IN_FLIGHT * chunk)
         in_view = _in_view_mean(source, spec.analysis_start(source, scenario.start))
-        per_source.append(steps * cells * (MEMORY_BYTES_PER_CELL_STEP + MEMORY_BYTES_PER_PAIR * in_view))
+        for m in (cells, points):
+            chunk = int(np.clip(min(CELLS_PER_CHUNK // max(m, 1), SAT_STEPS_PER_CHUNK // max(len(source), 1)),
+                                1, 720))
+            steps = min(steps_total, MEMORY_CHUNKS_IN_FLIGHT * chunk)
+            work.append(steps * m * (MEMORY_BYTES_PER_CELL_STEP + MEMORY_BYTES_PER_PAIR * in_view))
     hours = scenario.duration_s / 3600.0
-    figures = MEMORY_FIGURE_BYTES_PER_CELL if set(scenario.figure_names) & MAP_FIGURE_NAMES else 0.0
-    return MEMORY_MARGIN * (
-        MEMORY_BASE_BYTES + max(per_source, default=0.0)
-        + cells * (MEMORY_BYTES_PER_CELL + MEMORY_BYTES_PER_CELL_HOUR * hours + figures
-                   + MEMORY_BYTES_PER_RESULT_CELL * max(0, len(sources) - 1)))
+    held = (MEMORY_BYTES_PER_CELL + MEMORY_BYTES_PER_CELL_HOUR * hours
+            + MEMORY_BYTES_PER_RESULT_CELL * max(0, n - 1))
+    figures = MEMORY_FIGURE_BYTES_PER_CELL * cells if set(scenario.figure_names) & MAP_FIGURE_NAMES else 0.0
+    kept = MEMORY_BYTES_PER_KEPT_COUNT * points * steps_total * n
+    return MEMORY_MARGIN * (MEMORY_BASE_BYTES + max(work) + (cells + points) * held + figures + kept)
 
 
 def _gib(n_bytes: float) -> str:

@@ -95,10 +95,10 @@ from ..geometry import EARTH_RADIUS_KM
 from ..grid import box_grid, global_grid, latitude_band_grid, points
 from ..plotting import FIGURES
 from ..sources import naturalearth, regions
-from ..sources.datafiles import data_dir, data_path
+from ..sources.datafiles import data_dir, data_path, scenario_file, shipped_scenarios
 from ..sources.presets import constellation_from_dict, preset, presets
 from ..sources.tle import Catalog
-from ..validation import Checker, did_you_mean, read_toml
+from ..validation import Checker, read_toml
 from ..windows import MAX_EXACT_STEP_S
 
 __all__ = [
@@ -161,10 +161,6 @@ def slugify(text: str) -> str:
     return slug or "constellation"
 
 
-def _scenario_dir() -> Path:
-    return data_dir() / "scenarios"
-
-
 def scenarios() -> list[str]:
     """Names of the shipped scenarios (files in ``<data>/scenarios/``), sorted.
 
@@ -173,7 +169,7 @@ def scenarios() -> list[str]:
     >>> "kuiper_vs_starlink" in scenarios() and "tiny" in scenarios()
     True
     """
-    return sorted(p.stem for p in _scenario_dir().glob("*.toml"))
+    return shipped_scenarios()
 
 
 # ----------------------------------------------------------------------------- parts
@@ -848,23 +844,7 @@ def scenario_path(path_or_name: str | Path = DEFAULT_SCENARIO) -> Path:
     >>> scenario_path("tiny").name
     'tiny.toml'
     """
-    text = str(path_or_name)
-    path = Path(text).expanduser()
-    if path.is_file():
-        return path
-    named = _scenario_dir() / f"{text}.toml"
-    if "/" not in text and "\\" not in text and not text.endswith(".toml") and named.is_file():
-        return named
-    raise FileNotFoundError(
-        f"scenario {text!r} not found: no such file, and not a shipped scenario name"
-        f"{_did_you_mean_scenario(text)} Shipped scenarios: {', '.join(scenarios())} (in "
-        f"{_scenario_dir()}); or give the path of a .toml file")
-
-
-def _did_you_mean_scenario(text: str) -> str:
-    """``"; did you mean 'tiny'?"`` for a misspelt shipped scenario name, else ``"."``."""
-    hint = did_you_mean(Path(text).stem, scenarios())
-    return hint or "."
+    return scenario_file(path_or_name)
 
 
 def read_scenario(path_or_name: str | Path = DEFAULT_SCENARIO) -> tuple[Path, dict]:

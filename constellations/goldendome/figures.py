@@ -2,11 +2,15 @@
 
 Each function takes results of :mod:`constellations.goldendome` and returns a
 :class:`matplotlib.figure.Figure` built without ``pyplot`` (headless-safe), in the shared look of
-:mod:`constellations.plotting.style`: the Okabe-Ito colour-blind-safe palette, a bold title that names
-the constellation and the reach assumption, axis labels with units, counts with thousands separators
-and a caption strip stating the window and the model's limits. The map is the coverage figures' Equal
-Earth map (:func:`constellations.plotting.coverage_figures.maps_into`: viridis, Natural Earth
-coastlines, graticule). Save with :func:`constellations.plotting.style.save_figure`.
+:mod:`constellations.plotting.style`: the layer's fixed identity colour (Golden Dome orange, as in every
+other figure), a bold title that says what is shown for which constellation and reach assumption, axis
+labels with units, whole-number ticks for counts, counts with thousands separators and a caption strip
+stating the window and the model's limits. Time series are small multiples, one panel per site, so no
+site is left out and no two share a colour; stretches below the salvo size or the stereo threshold are
+shaded. The map is the coverage figures' Equal Earth map
+(:func:`constellations.plotting.coverage_figures.maps_into`). Save with
+:func:`constellations.plotting.style.save_figure`; :data:`GOLDEN_DOME_FIGURE_CAPTIONS` gives the
+index page's one-line explanations.
 """
 
 from __future__ import annotations
@@ -106,15 +110,16 @@ def _site_panels(main, n):
 
 def _series_panel(ax, t_h, values, threshold, colour, title):
     """One site's count over time: a filled step area, the threshold, stretches below it shaded."""
-    ax.fill_between(t_h, values, step="post", color=colour, alpha=0.35, lw=0)
-    ax.step(t_h, values, where="post", color=colour, lw=0.8)
-    if threshold is not None:
-        ax.axhline(threshold, color="0.15", ls="--", lw=0.9)
+    if threshold is not None:  # behind the counts: the stretches below the threshold
         below = values < threshold
         if below.any():
-            ax.fill_between(t_h, 0, 1, where=below, step="post", color=BELOW_COLOUR, alpha=0.25, lw=0,
-                            transform=ax.get_xaxis_transform())
-    ax.set_title(escape_text(title), fontsize=8)
+            ax.fill_between(t_h, 0, 1, where=below, step="post", color=BELOW_COLOUR, alpha=0.45, lw=0,
+                            transform=ax.get_xaxis_transform(), zorder=0)
+    ax.fill_between(t_h, values, step="post", color=colour, alpha=0.2, lw=0, zorder=1)
+    ax.step(t_h, values, where="post", color=colour, lw=0.6, zorder=2)
+    if threshold is not None:
+        ax.axhline(threshold, color="0.15", ls="--", lw=0.9, zorder=3)
+    ax.set_title(escape_text(title), fontsize=7.5)
     ax.set_ylim(bottom=0)
     integer_ticks(ax.yaxis)
     ax.tick_params(labelsize=7)
@@ -167,7 +172,7 @@ def in_reach_timeseries(ds, *, k: int | None = None, sites=None, hours: float | 
     title = (f"Interceptors (SBIs) in reach of a launch from each site: {_name(ds)}, "
              f"reach assumption '{ds.attrs.get('reach_name', '')}'")
     nrows = math.ceil(len(names) / (1 if len(names) == 1 else 2 if len(names) <= 6 else 3))
-    fig, main = new_figure(10.0, 1.7 * nrows + 1.2,
+    fig, main = new_figure(10.0, 1.9 * nrows + 1.2,
                            caption=_caption(ds, "Each panel: SBIs that could reach a missile launched from "
                                                 "the site at that moment; title: mean and minimum over "
                                                 "the window"),
@@ -177,7 +182,7 @@ def in_reach_timeseries(ds, *, k: int | None = None, sites=None, hours: float | 
         mean = float(ds["in_reach_mean"].sel(site=name))
         low = int(ds["in_reach_min"].sel(site=name))
         _series_panel(ax, t_h[keep], ds["in_reach"].sel(site=name).values[keep], k, colour,
-                      f"{name}: mean {mean:.1f}, min {format_count(low)}")
+                      f"{name}\nmean {mean:.1f}, min {format_count(low)}")
     _finish_panels(main, axes, ncols, "SBIs in reach")
     if k is not None:
         main.legend(handles=_legend_handles(colour, f"salvo k = {k}", f"fewer than {k} in reach"),
@@ -315,7 +320,7 @@ def tracking_timeseries(ds, *, sites=None):
                               _window(ds)], sep=". ") + "."
     colour = constellation_colour(ds.attrs.get("constellation", ""))
     nrows = math.ceil(len(names) / (1 if len(names) == 1 else 2 if len(names) <= 6 else 3))
-    fig, main = new_figure(10.0, 1.7 * nrows + 1.2, caption=caption,
+    fig, main = new_figure(10.0, 1.9 * nrows + 1.2, caption=caption,
                            title=f"Can the tracking layer see each launch area in stereo? {_name(ds)}")
     axes, ncols = _site_panels(main, len(names))
     t_h = ds["time_s"].values / 3600.0
@@ -325,7 +330,7 @@ def tracking_timeseries(ds, *, sites=None):
                  else float(np.mean(ds["sensors_in_view"].sel(site=name).values >= m)))
         below = "never" if not longest > 0 else format_duration_s(longest, missing="n/a")
         _series_panel(ax, t_h, ds["sensors_in_view"].sel(site=name).values, m, colour,
-                      f"{name}: {m}+ in view {format_percent(share, digits=0)} of the time; "
+                      f"{name}\n{m}+ in view {format_percent(share, digits=0)} of the time; "
                       f"longest below: {below}")
     _finish_panels(main, axes, ncols, "sensors in view")
     main.legend(handles=_legend_handles(colour, f"stereo: {m} sensors", f"fewer than {m} in view"),

@@ -23,7 +23,7 @@ from pathlib import Path
 
 from ..constellation import Constellation, walker_delta
 from ..frames import parse_utc
-from ..sources.datafiles import data_dir, data_path
+from ..sources.datafiles import scenario_file
 from ..sources.presets import preset, presets
 from ..validation import Checker, did_you_mean, read_toml
 from .counting import DEFAULT_START
@@ -170,16 +170,7 @@ def sizing_scenario_path(path_or_name=SCENARIO_KIND) -> Path:
     >>> sizing_scenario_path("golden_dome_sizing").name
     'golden_dome_sizing.toml'
     """
-    text = str(path_or_name)
-    path = Path(text).expanduser()
-    if path.is_file():
-        return path
-    named = data_path(Path("scenarios") / f"{text}.toml")
-    if "/" not in text and "\\" not in text and not text.endswith(".toml") and named.is_file():
-        return named
-    shipped = sorted(p.stem for p in (data_dir() / "scenarios").glob("*.toml"))
-    raise ValueError(f"sizing scenario {text!r} not found: no such file, and not a shipped scenario name "
-                     f"(shipped: {', '.join(shipped)}); give the path of a .toml file")
+    return scenario_file(path_or_name, "sizing scenario")
 
 
 def load_sizing_scenario(source=SCENARIO_KIND, *, fast: bool = False) -> SizingScenario:

@@ -11,7 +11,13 @@ Conventions: maps use the Equal Earth projection (:mod:`.projection`) with Natur
 (:mod:`.basemap`); continuous values use viridis (revisit reversed, so bright always means better);
 lines and table headers use each constellation's fixed identity colour (:mod:`.style`); every axis
 and colour bar names its unit; a caption line under each figure gives the constellations and the
-analysis parameters read from the Datasets' attributes. Ring-grid cells are drawn exactly: the map
+analysis parameters read from the Datasets' attributes. Honesty rules: a map panel that would show one
+thing everywhere (always in view, 100 %) is left out and named in the caption
+(:func:`uninformative_reason`); satellite counts that differ by orders of magnitude get one colour
+scale per panel; log axes draw 0 at a labelled edge, never drop it; gaps and waits in the dashboard are
+over the covered area, with the never-covered share in words; synthetic layouts are flagged in every
+title and legend (:func:`~constellations.plotting.style.result_label`); counts have whole-number
+ticks. Ring-grid cells are drawn exactly: the map
 is rasterized by looking up, for each pixel, the latitude ring and the cell in that ring.
 """
 
@@ -459,7 +465,8 @@ def uninformative_reason(ds, variable) -> str | None:
     -------
     str or None
         A panel is uninformative when every cell shows the same thing: never covered anywhere, or
-        one value everywhere (e.g. 100 % coverage time). Except for the coverage time itself, the
+        one value everywhere (e.g. 100 % coverage time; for shares of time, 98 % of the cells within
+        one percentage point, which is one colour to the eye). Except for the coverage time itself, the
         cells that are covered decide alone: "always in view where covered" (every gap 0) or "0 %
         wherever covered" is saturated even when polar caps are never covered (those show on the
         coverage map). The text reads after the
@@ -471,7 +478,15 @@ def uninformative_reason(ds, variable) -> str | None:
     if never.all():
         return "never covered anywhere on this grid"
     covered = v[~never & np.isfinite(v)]
-    if covered.size == 0 or np.ptp(covered) > 1e-9 * max(1.0, float(np.abs(covered).max())):
+    if covered.size == 0:
+        return None
+    if "fraction" in variable and not _is_revisit(variable):
+        # shares of time: one colour to the eye when 98 % of the cells lie within 1 percentage point
+        lo, hi = np.percentile(covered, [1.0, 99.0])
+        if hi - lo > 0.01:
+            return None
+        covered = np.full(1, np.median(covered))
+    elif np.ptp(covered) > 1e-9 * max(1.0, float(np.abs(covered).max())):
         return None
     if np.any(~never & ~np.isfinite(v)):
         return None
@@ -484,7 +499,8 @@ def uninformative_reason(ds, variable) -> str | None:
     if never.any() and variable == "coverage_time_fraction":
         return None  # the never-covered area is the information
     if "fraction" in variable:
-        return f"{format_percent(covered[0], digits=0)} wherever covered{caps}"
+        where = "wherever covered" if never.any() else "everywhere"
+        return f"{format_percent(covered[0], digits=0)} {where}{caps}"
     if "fraction" in variable:
         return f"{format_percent(covered[0], digits=0)} everywhere"
     return f"{covered[0]:g} everywhere"
@@ -750,6 +766,8 @@ def _profile_into(ax, results, variable, *, legend=False):
             values += [mx * disp.scale for _, _, mx in stats.values()]
         step = float(results[0].attrs.get("step_s", 60.0)) * disp.scale
         floor = 0.6 * _log_floor(values, 0.5 * step if revisit else 0.02)
+        top_value = max((float(np.nanmax(v, initial=0.0)) for v in values), default=0.0)
+        floor = max(floor, 1e-4 * top_value)  # at most four decades: smaller values sit at the "0"
     for ds in results:
         rings, mean, mx = stats[_name(ds)]
         x = mean * disp.scale
@@ -870,7 +888,7 @@ def _cdf_into(ax, results, variable, *, legend=True):
     ax.tick_params(labelsize=7)
     ax.grid(True, color="0.88", lw=0.5)
     if legend:
-        ax.legend(fontsize=7, frameon=False, loc="upper left")
+        ax.legend(fontsize=7, frameon=False, loc="center left")  # clear of curves at 0 and 100 %
 
 
 def revisit_cdf(results, variable="revisit_max_s", *, caption=None):

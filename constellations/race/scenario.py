@@ -23,7 +23,7 @@ import numpy as np
 from ..frames import parse_utc
 from ..metrics import BOUNDARIES
 from ..plotting.style import SAVE_FORMATS
-from ..sources.datafiles import data_dir, data_path
+from ..sources.datafiles import data_dir, data_path, scenario_file
 from ..validation import Checker, read_toml
 from .deployment import FAILURE_MODES, LaunchModel
 from .hindcast import Observation
@@ -186,16 +186,7 @@ def race_scenario_path(path_or_name="deployment_race") -> Path:
     ValueError
         If there is no such file; the message lists the shipped scenarios.
     """
-    text = str(path_or_name)
-    path = Path(text).expanduser()
-    if path.is_file():
-        return path
-    named = data_path(Path("scenarios") / f"{text}.toml")
-    if "/" not in text and "\\" not in text and not text.endswith(".toml") and named.is_file():
-        return named
-    shipped = sorted(p.stem for p in (data_dir() / "scenarios").glob("*.toml"))
-    raise ValueError(f"race scenario {text!r} not found: no such file, and not a shipped scenario name "
-                     f"(shipped: {', '.join(shipped)}); give the path of a .toml file")
+    return scenario_file(path_or_name, "race scenario")
 
 
 def load_race_scenario(path_or_name="deployment_race", *, fast: bool = False) -> RaceScenario:

@@ -14,7 +14,10 @@ import os
 from importlib.resources import files
 from pathlib import Path
 
-__all__ = ["DATA_ENV_VAR", "data_dir", "data_path"]
+from ..validation import did_you_mean
+
+__all__ = ["DATA_ENV_VAR", "ScenarioNotFoundError", "data_dir", "data_path", "scenario_file",
+           "shipped_scenarios"]
 
 DATA_ENV_VAR = "CONSTELLATIONS_DATA"
 
@@ -89,3 +92,54 @@ def data_path(name: str | os.PathLike) -> Path:
     if not (root / path).exists() and len(path.parts) > 1 and path.parts[0] == _LEGACY_PREFIX:
         return root.joinpath(*path.parts[1:])
     return root / path
+
+
+def shipped_scenarios() -> list[str]:
+    """Names of the scenarios shipped in ``<data>/scenarios/``, sorted.
+
+    Examples
+    --------
+    >>> "tiny" in shipped_scenarios()
+    True
+    """
+    return sorted(p.stem for p in (data_dir() / "scenarios").glob("*.toml"))
+
+
+class ScenarioNotFoundError(FileNotFoundError, ValueError):
+    """A scenario that is neither a file nor a shipped name (a FileNotFoundError and a ValueError)."""
+
+
+def scenario_file(path_or_name, what: str = "scenario") -> Path:
+    """The file of a scenario: a path, or the bare name of a shipped scenario.
+
+    Every scenario loader (coverage, race, Golden Dome sizing) finds its file here.
+
+    Parameters
+    ----------
+    path_or_name : str or path-like
+        A TOML file, or a name such as ``"tiny"`` for ``<data>/scenarios/tiny.toml``.
+    what : str
+        The kind of scenario, for the message (``"race scenario"``).
+
+    Raises
+    ------
+    ScenarioNotFoundError
+        Neither; the message suggests the closest shipped name and lists them all.
+
+    Examples
+    --------
+    >>> scenario_file("tiny").name
+    'tiny.toml'
+    """
+    text = str(path_or_name)
+    path = Path(text).expanduser()
+    if path.is_file():
+        return path
+    named = data_dir() / "scenarios" / f"{text}.toml"
+    if "/" not in text and "\\" not in text and not text.endswith(".toml") and named.is_file():
+        return named
+    shipped = shipped_scenarios()
+    hint = did_you_mean(Path(text).stem, shipped) or "."
+    raise ScenarioNotFoundError(
+        f"{what} {text!r} not found: no such file, and not a shipped scenario name{hint} "
+        f"Shipped: {', '.join(shipped)}; or give the path of a .toml file")

@@ -1,16 +1,16 @@
-"""One large analysis split by latitude bands over a Dask cluster, merged into the single-machine result.
+"""Latitude-band split of a grid, and the merge of per-band results into the whole grid's result.
 
 Cells are independent: every per-cell figure of merit depends only on the satellites that the cell
-sees. :func:`analyze_distributed` cuts a ring grid into bands of whole latitude rings
-(:func:`band_grid`, each a ring grid of its own), runs :func:`constellations.engine.analyze` on each
-band on the cluster, and merges the parts (:func:`merge_bands`): per-cell variables are put back in
-the grid's cell order, the per-time area-weighted series are recombined as the weighted sum of the
-parts' series with the parts' total weights, and the attributes are those of the whole grid. Counts
-are identical to ``analyze`` on the whole grid; weighted per-time series agree to rounding (about
-1e-15 relative). Point lists are split the same way by point, in order.
-
-Dask (``distributed``) is imported only by the caller that makes the client; this module only calls
-``client.submit`` and ``client.gather``.
+sees. :func:`split_bands` cuts a ring grid into bands of whole latitude rings (:func:`band_grid`,
+each a ring grid of its own; point lists by point), :func:`run_bands` runs an analysis function on
+each band on a Dask cluster, and :func:`merge_bands` merges the parts: per-cell variables are put
+back in the grid's cell order, the per-time area-weighted series are recombined as the weighted sum
+of the parts' series with the parts' total weights, and the attributes are those of the whole grid.
+Counts are identical to the whole grid's; weighted per-time series agree to rounding (about 1e-15
+relative). The engine does not come in here (the analysis function is an argument), so
+:func:`constellations.analyze` can use this module: ``analyze(..., client=client)`` is the entry
+point. Dask is imported only by whoever makes the client; this module calls ``client.submit``,
+``client.gather`` and ``client.nthreads``.
 """
 
 from __future__ import annotations
@@ -20,10 +20,9 @@ import itertools
 
 import numpy as np
 
-from .engine import KEEP_COUNTS_MAX, analyze
 from .grid import Grid, Rings
 
-__all__ = ["analyze_distributed", "band_grid", "merge_bands", "split_bands"]
+__all__ = ["band_grid", "merge_bands", "run_bands", "split_bands"]
 
 PARTS_PER_THREAD = 2  # default bands per worker thread: keeps every thread busy to the end
 
@@ -161,50 +160,38 @@ def merge_bands(parts, cells, grid: Grid):
     return xr.Dataset(data_vars, coords=coords, attrs=attrs)
 
 
-def analyze_distributed(constellation, grid: Grid, start, duration_s: float, step_s: float, *,
-                        client, n_parts: int | None = None, **analyze_kwargs):
-    """:func:`constellations.analyze` split by latitude bands over a Dask cluster.
+def run_bands(analyze, constellation, grid: Grid, start, duration_s: float, step_s: float, *,
+              client, n_parts: int | None = None, keep_counts_max: int, **analyze_kwargs):
+    """Run ``analyze`` on latitude bands of ``grid`` on a Dask cluster and merge the results.
 
     Parameters
     ----------
-    constellation, grid, start, duration_s, step_s
-        As for :func:`constellations.analyze`.
+    analyze : callable
+        :func:`constellations.analyze` (passed in, so that the engine can call this module).
+    constellation, grid, start, duration_s, step_s, **analyze_kwargs
+        As for ``analyze``; ``threads`` defaults to 1 on the workers, ``progress`` is off there.
     client : distributed.Client
-        A Dask client (e.g. ``Client(LocalCluster(n_workers=4, threads_per_worker=1))``); the
-        constellation and the band grids are sent to its workers.
     n_parts : int, optional
-        Number of bands (default: :data:`PARTS_PER_THREAD` per worker thread of the cluster, at most
-        one per ring).
-    **analyze_kwargs
-        Passed to ``analyze`` on each band (``threads`` defaults to 1 there: the cluster's threads
-        are the parallelism); ``progress`` is off on the workers.
+        Number of bands (default: :data:`PARTS_PER_THREAD` per worker thread of the cluster).
+    keep_counts_max : int
+        The engine's ``KEEP_COUNTS_MAX``: whether ``visible_count`` is kept is decided for the whole
+        grid, as ``analyze`` would, not per band.
 
     Returns
     -------
     xarray.Dataset
-        Equal to ``analyze(constellation, grid, start, duration_s, step_s, **analyze_kwargs)``:
-        counts and per-cell variables identical, per-time weighted series to rounding
-        (:func:`merge_bands`).
-
-    Examples
-    --------
-    >>> from distributed import Client, LocalCluster  # doctest: +SKIP
-    >>> from constellations import global_grid, preset  # doctest: +SKIP
-    >>> with Client(LocalCluster(n_workers=2, threads_per_worker=1)) as client:  # doctest: +SKIP
-    ...     ds = analyze_distributed(preset("kuiper"), global_grid(spacing_deg=0.25),
-    ...                              "2025-07-01T00:00:00Z", 86400.0, 60.0, client=client)
+        :func:`merge_bands` of the parts.
     """
     if not isinstance(grid, Grid):
         raise ValueError(f"grid must be a Grid (e.g. global_grid(spacing_deg=1.0)), got "
                          f"{type(grid).__name__}")
     if n_parts is None:
-        threads = sum(client.nthreads().values()) or 1
-        n_parts = PARTS_PER_THREAD * threads
+        n_parts = PARTS_PER_THREAD * (sum(client.nthreads().values()) or 1)
     split = split_bands(grid, n_parts)
     kwargs = {"threads": 1, **analyze_kwargs, "progress": False}
-    if kwargs.get("keep_counts") is None:  # decided for the whole grid, as analyze would
+    if kwargs.get("keep_counts") is None:
         n_steps = int(np.floor(float(duration_s) / float(step_s) + 1e-9))
-        kwargs["keep_counts"] = not grid.is_ring_grid and n_steps * len(grid) <= KEEP_COUNTS_MAX
+        kwargs["keep_counts"] = not grid.is_ring_grid and n_steps * len(grid) <= keep_counts_max
     futures = [client.submit(analyze, constellation, part, start, duration_s, step_s, pure=False,
                              **kwargs) for part, _ in split]
     parts = client.gather(futures)
