@@ -416,7 +416,8 @@ class CountStream:
             for k0 in starts:
                 yield self.count_chunk(k0)
             return
-        with ThreadPoolExecutor(self.threads) as pool:
+        pool = ThreadPoolExecutor(self.threads)
+        try:
             it = iter(starts)
             pending = deque(pool.submit(self.count_chunk, k0)
                             for k0 in itertools.islice(it, 2 * self.threads))
@@ -427,6 +428,8 @@ class CountStream:
                 if k_next is not None:
                     pending.append(pool.submit(self.count_chunk, k_next))
                 yield result
+        finally:  # an interrupted run (signal, error, consumer gone) does not wait for queued chunks
+            pool.shutdown(wait=False, cancel_futures=True)
 
 
 def stream_counts(source, grid: Grid, start, n_steps: int, step_s: float, *, radius_rad, columns=None,

@@ -87,11 +87,15 @@ CIRCULAR_SAFETY = 1.1  # motion bound factor for circular J2 orbits (J2 rates ar
 MEASURED_SAFETY = 1.25  # motion bound factor when the rate is measured from samples (SGP4)
 MARGIN_SAFETY = 1.2  # factor on the numerically computed WGS84-vs-sphere margin
 MARGIN_EXTRA_RAD = np.radians(0.005)  # added to the WGS84 margin
+# the WGS84 margin is tabulated on orbit radii this far apart; a satellite takes the larger value of the two
+# nodes around its radius (the margin changes by ~1e-4 deg per 10 km, far inside MARGIN_SAFETY)
+MARGIN_RADIUS_STEP_KM = 10.0
 SPHERE_MARGIN_RAD = 1e-6  # rad (6 m): interpolation and rounding on the sphere
 SUBSET_IN_VIEW = 12.0  # expected satellites in view of the subset used for the first test
 MAX_NODE_SPACING_S = 60.0  # s: interpolation nodes at most this far apart (3.5 m at LEO)
 PAIRS_PER_BATCH = 1_000_000  # candidate (pair, satellite) rows per batch: bounds memory
 REFINE_BATCH = 200_000  # (cell, satellite, step) triples refined together: about 100 MB of work arrays
+CANDIDATES_PER_BLOCK = 4_000_000  # (row, cell, satellite) triples enumerated at once by the NumPy search
 BAND_RAD = np.radians(1.0)  # latitude bands of a point list for the candidate search
 
 
@@ -103,7 +107,7 @@ def check_exact_step(step_s: float) -> None:
                          "refinement); use a shorter step (60 s is usual) or exact=False")
 
 
-@lru_cache(maxsize=256)
+@lru_cache(maxsize=4096)
 def _margin_cached(radius_km: float, eps_rad: float, eta_rad: float) -> float:
     lam = float(central_angle_rad(radius_km - EARTH_RADIUS_KM, np.degrees(eps_rad),
                                   None if not eta_rad < np.pi / 2 else np.degrees(eta_rad)))
@@ -149,7 +153,9 @@ def wgs84_margin_rad(radius_km, min_elevation_rad, max_nadir_rad=None) -> np.nda
     distances are measured as the spherical kernels do (the observer's geodetic latitude used as a
     latitude on the sphere). Computed by bisection of the edge on rays every 5 deg of azimuth (0-180,
     the region is symmetric about the meridian) from observers every 0.5 deg of latitude (0-90, and
-    symmetric about the equator), times :data:`MARGIN_SAFETY`, plus :data:`MARGIN_EXTRA_RAD`.
+    symmetric about the equator), times :data:`MARGIN_SAFETY`, plus :data:`MARGIN_EXTRA_RAD`. The
+    bound is tabulated on radii :data:`MARGIN_RADIUS_STEP_KM` apart (the larger of the two nodes around
+    a satellite's radius), so SGP4 catalogs with thousands of distinct radii cost a few evaluations.
 
     Parameters
     ----------
@@ -173,11 +179,17 @@ def wgs84_margin_rad(radius_km, min_elevation_rad, max_nadir_rad=None) -> np.nda
     eps = np.broadcast_to(np.asarray(min_elevation_rad, dtype=float), r.shape)
     eta = np.broadcast_to(np.inf if max_nadir_rad is None else np.asarray(max_nadir_rad, dtype=float),
                           r.shape)
-    keys = np.stack([np.round(r, 1), np.round(eps, 9), np.where(eta < np.pi / 2, np.round(eta, 9),
-                                                                np.inf)], axis=-1)
-    uniq, inverse = np.unique(keys, axis=0, return_inverse=True)
-    values = np.array([_margin_cached(float(a), float(b), float(c)) for a, b, c in uniq])
-    return values[inverse.ravel()] * MARGIN_SAFETY + MARGIN_EXTRA_RAD
+    finite = np.isfinite(r)
+    node = np.floor(np.where(finite, r, 0.0) / MARGIN_RADIUS_STEP_KM)
+    eta_key = np.where(eta < np.pi / 2, np.round(eta, 9), np.inf)
+    best = np.zeros(r.shape)
+    for shift in (0.0, 1.0):  # the tabulated radii below and above each satellite's
+        keys = np.stack([node + shift, np.round(eps, 9), eta_key], axis=-1)
+        uniq, inverse = np.unique(keys, axis=0, return_inverse=True)
+        values = np.array([_margin_cached(float(a) * MARGIN_RADIUS_STEP_KM, float(b), float(c))
+                           for a, b, c in uniq])  # a few distinct (radius, elevation, cone) nodes
+        best = np.maximum(best, values[inverse.ravel()].reshape(r.shape))
+    return np.where(finite, best, 0.0) * MARGIN_SAFETY + MARGIN_EXTRA_RAD
 
 
 def _unit(lat, lon):
@@ -426,7 +438,7 @@ class WindowFinder:
                     self.cell_unit, np.ascontiguousarray(unit_c)))
                 batches = []
             elif batches == "rings":
-                batches = [self._ring_candidates(lat_c, lon_c, lam_out, undecided)]
+                batches = self._ring_candidate_blocks(lat_c, lon_c, lam_out, undecided)
             for k_i, cell, sat in batches:
                 cos_d = np.einsum("ij,ij->i", unit_c[k_i, sat], self.cell_unit[cell])
                 hit_in = cos_d >= cos_in[k_i, sat]
@@ -538,6 +550,20 @@ class WindowFinder:
         k_i, sat, cell = (np.concatenate(x) for x in (rows_k, rows_s, rows_p))
         keep = undecided[k_i, cell]
         return k_i[keep], cell[keep], sat[keep]
+
+    def _ring_candidate_blocks(self, lat_c, lon_c, lam_out, undecided):
+        """:meth:`_ring_candidates` over blocks of interval rows, at most about
+        :data:`CANDIDATES_PER_BLOCK` enumerated (row, cell, satellite) triples at a time, so that
+        memory stays bounded for dense constellations (yields the same triples as one call)."""
+        n_int = lat_c.shape[0]
+        reach = np.where(lam_out > 0, lam_out, 0.0)
+        per_row = 2.0 * float(np.max(np.sum((1.0 - np.cos(reach)) / 2.0, axis=1), initial=0.0)) \
+            * self.n_ring_points + lat_c.shape[1]  # footprint cells (with the ring ends) per row
+        rows = max(1, int(CANDIDATES_PER_BLOCK // max(per_row, 1.0)))
+        for r0 in range(0, n_int, rows):  # blocks of rows, each vectorised
+            sl = slice(r0, r0 + rows)
+            k_i, cell, sat = self._ring_candidates(lat_c[sl], lon_c[sl], lam_out[sl], undecided[sl])
+            yield k_i + r0, cell, sat
 
     def _ring_candidates(self, lat_c, lon_c, lam_out, undecided):
         """Cells within lam_out of each satellite, from the ring scanline intervals."""

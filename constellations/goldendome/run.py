@@ -199,14 +199,14 @@ def run_scenario(path_or_name="golden_dome_sizing", out_dir="results/golden_dome
         run = run_sizing_scenario(scenario, out, scheduler=scheduler, serial=serial, n_workers=n_workers,
                                   progress=progress, log=lambda line: None)
         pngs = [Path(p) for p in run["written"] if str(p).endswith(".png")]
-        tables = [("SBIs of the layer in reach, per site and reach assumption",
-                   dataframe_rows(run["in_reach"])),
-                  ("Sizes next to the published estimates", dataframe_rows(run["published"]))]
+        tables = [("Sizes next to the published estimates", dataframe_rows(run["published"])),
+                  ("SBIs of the layer in reach, per site and reach assumption",
+                   dataframe_rows(run["in_reach"]))]
         write_index(out, title=f"Golden Dome sizing: {scenario.name}", description=scenario.description,
                     caption=(f"{scenario.duration_s / 3600:g} h from {scenario.start} at "
                              f"{scenario.step_s:g} s steps"),
                     figures={p.stem: [p] for p in pngs},
                     data_files=[p for p in run["written"] if p not in pngs], tables=tables,
                     note="Every reach assumption and its source: summary.md and "
-                         "constellations/data/threats.toml.")
+                         "constellations/data/threats.toml.", captions=figures.GOLDEN_DOME_FIGURE_CAPTIONS)
     return relocate(run, out, target)

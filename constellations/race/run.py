@@ -46,7 +46,7 @@ from ..sources.presets import preset
 from ..sources.regions import city_grid
 from ..sweeps import map_tasks
 from .deployment import LaunchModel
-from .figures import draw_race_figures
+from .figures import RACE_FIGURE_CAPTIONS, answer_rows, draw_race_figures
 from .hindcast import HindcastResult, hindcast
 from .hindcast_figures import draw_hindcast_figure
 from .scenario import RaceScenario, load_race_scenario
@@ -515,16 +515,15 @@ def run_scenario(path_or_name="deployment_race", out_dir="results/deployment_rac
         if result.hindcast is not None:
             figures["hindcast"] = draw_hindcast_figure(result.hindcast, stage, events=scenario.events,
                                                        formats=list(formats or scenario.formats))
-        answers = result.answers
         write_index(stage, title=f"Deployment race: {scenario.name}", description=scenario.description,
                     caption=result.summary().splitlines()[0], figures=figures,
                     data_files=list(files.values()),
                     tables=[(f"Answers: milestones and the month {result.timeline.attrs['operator']} first "
-                             f"matches {scenario.benchmark['label']}", dataframe_rows(answers))]
+                             f"matches {scenario.benchmark['label']}", answer_rows(result))]
                     + ([("Hindcast: the 2025 forecasts (as shipped) against the satellites observed in orbit",
                          dataframe_rows(result.hindcast.table)),
                         ("Hindcast errors per case (forecast - observed, satellites)",
                          dataframe_rows(result.hindcast.errors))] if result.hindcast is not None else []),
                     note=f"Assumptions of the launch model: {scenario.launches} (every number tagged with "
-                         "its source or as an assumption).")
+                         "its source or as an assumption).", captions=RACE_FIGURE_CAPTIONS)
     return relocate({"result": result, "files": files, "figures": figures}, stage, target)
