@@ -97,20 +97,7 @@ def read_toml(path, *, what: str = "file") -> dict:
         (tomllib's message carries the line and column). The file's contents are never quoted.
     """
     path = Path(path)
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise ValueError(f"{path}: no such {what}; check the path") from None
-    except IsADirectoryError:
-        raise ValueError(f"{path}: is a folder, not a {what} file; give the path of a .toml file") from None
-    except OSError as e:
-        raise ValueError(f"{path}: cannot be read ({e.strerror or e}); check its permissions") from None
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as e:
-        line = data[:e.start].count(b"\n") + 1
-        raise ValueError(f"{path}: line {line}: byte 0x{data[e.start]:02x} is not UTF-8 text; save the "
-                         f"{what} as UTF-8") from None
+    text = read_text(path, what=what)
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:

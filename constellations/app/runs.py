@@ -25,6 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .. import kernels
 from ..atomic import FolderError, check_folder, folder_lock, relocate, staged_folder
 from ..engine import CELLS_PER_CHUNK, SAT_STEPS_PER_CHUNK, analyze
 from ..geometry import EARTH_RADIUS_KM, central_angle_rad, footprint_area_fraction
@@ -69,12 +70,18 @@ MAP_FIGURE_NAMES = frozenset({"coverage_map", "revisit_mean_map", "revisit_max_m
 # MEMORY_MARGIN covers the -18 % (a 17th run, 3 deg, 4,000 satellites, 6 h, took 3.7 GiB: estimated
 # 4.9 GiB). Per cell 650 bytes (QA measured 600-650); the pair term is the exact
 # windows' (cell, satellite) candidates and pieces of the chunks in flight (3: one per counting thread
-# and the one being accumulated; a 12 h window needs no more than 6 h), which dominates for dense
-# constellations on fine grids (4,000 satellites in view 21.7 at a time, 1 deg grid: 5.5 GiB).
+# and the one being accumulated; a 12 h window needs no more than 6 h). It was 108 bytes (4,000 satellites
+# in view 21.7 at a time, 1 deg grid, 6 h: 5.5 GiB) until the NumPy candidate search was cut into bounded
+# blocks; re-measured then (NumPy backend): that run 0.91 GiB (numba 0.74), the default kuiper_vs_starlink
+# run 0.77 GiB, golden_dome 0.89 GiB, hence 4 bytes (estimates 1.3, 1.0 and 1.4 GiB).
 MEMORY_BASE_BYTES = 300 * 2**20  # kernels, tables and the first chunks of a small run
+# the compiled backend (numba): LLVM loaded, and the JIT compilation of the kernels on the first run after
+# an install (cached on disk afterwards); measured peak above the imported package on a fresh clone: 1.3 GB
+# for a run whose other terms add up to 0.37 GB, 0.5 GB once the cache is warm
+MEMORY_COMPILED_BYTES = 1024 * 2**20
 MEMORY_BYTES_PER_CELL = 650.0  # accumulators, the result and the grid arrays of one cell
 MEMORY_BYTES_PER_CELL_HOUR = 231.0  # access windows and gaps kept, per cell and hour of window
-MEMORY_BYTES_PER_PAIR = 108.0  # per (step, cell, satellite in view) of the chunks in flight
+MEMORY_BYTES_PER_PAIR = 4.0  # per (step, cell, satellite in view) of the chunks in flight (see above)
 MEMORY_BYTES_PER_CELL_STEP = 29.0  # per (step, cell) count of the chunks in flight
 MEMORY_BYTES_PER_RESULT_CELL = 230.0  # each further constellation's result held until written (nbytes)
 MEMORY_BYTES_PER_KEPT_COUNT = 4.0  # a city result keeps its (step, point) counts (int32)
@@ -244,8 +251,9 @@ def estimate_memory_bytes(scenario: Scenario, sources: Sequence) -> float:
     * (results - 1)) + kept city counts)``, where ``steps_in_flight`` is :data:`MEMORY_CHUNKS_IN_FLIGHT`
     chunks of the engine's length (at most the window) and ``in_view`` the mean number of the
     constellation's satellites in view (the sum of their footprint area shares); map figures add
-    ``MEMORY_FIGURE_BYTES_PER_CELL * cells``. The grid and the city points are analysed one after the
-    other; every result is held until the run is written.
+    ``MEMORY_FIGURE_BYTES_PER_CELL * cells`` and the compiled backend :data:`MEMORY_COMPILED_BYTES`.
+    The grid and the city points are analysed one after the other; every result is held until the run
+    is written.
     """
     cells, points = estimate_cells(scenario), _city_points(scenario)
     n, steps_total = len(sources), scenario.n_steps
@@ -262,7 +270,9 @@ def estimate_memory_bytes(scenario: Scenario, sources: Sequence) -> float:
             + MEMORY_BYTES_PER_RESULT_CELL * max(0, n - 1))
     figures = MEMORY_FIGURE_BYTES_PER_CELL * cells if set(scenario.figure_names) & MAP_FIGURE_NAMES else 0.0
     kept = MEMORY_BYTES_PER_KEPT_COUNT * points * steps_total * n
-    return MEMORY_MARGIN * (MEMORY_BASE_BYTES + max(work) + (cells + points) * held + figures + kept)
+    compiled = MEMORY_COMPILED_BYTES if kernels.backend() == "numba" else 0.0
+    return MEMORY_MARGIN * (MEMORY_BASE_BYTES + compiled + max(work) + (cells + points) * held + figures
+                            + kept)
 
 
 def _gib(n_bytes: float) -> str:
