@@ -58,8 +58,10 @@ def test_default_scenario_compares_the_licensed_constellations():
     assert s.name == DEFAULT_SCENARIO
     sizes = {spec.slug: len(spec.build()) for spec in s.constellations}
     # FCC 20-102: 1,156 + 1,296 + 784; Starlink Gen1: 1,584 + 1,584 + 720 + 348 + 172; the real 78 of
-    # launches 2025-088, 2025-134 and 2025-151 (27 + 27 + 24) from TLEs, not the synthetic stand-in
-    assert sizes == {"kuiper": 3236, "starlink_gen1": 4408, "kuiper_78_tle_2025_10_03": 78}
+    # launches 2025-088, 2025-134 and 2025-151 (27 + 27 + 24) from TLEs, not the synthetic stand-in; the
+    # Starlink snapshot of 2025-07-27 holds 7,996 (constellations/data/tle/README.md)
+    assert sizes == {"kuiper": 3236, "starlink_gen1": 4408, "kuiper_78_tle_2025_10_03": 78,
+                     "starlink_fleet_tle_2025_07_27": 7996}
     assert s.duration_s == 86400.0 and s.step_s == 60.0
     assert s.grid.region == "global" and s.grid.spacing_deg == 2.0
 
