@@ -16,7 +16,6 @@ __all__ = [
     "footprint_area_fraction",
     "nadir_angle_rad",
     "slant_range_km",
-    "subsatellite_from_ecef",
 ]
 
 EARTH_RADIUS_KM = 6378.137  # km, WGS84 equatorial radius (docs/REFERENCE.md section 5)
@@ -103,27 +102,3 @@ def footprint_area_fraction(central_angle):
     0.005429
     """
     return (1.0 - np.cos(np.asarray(central_angle, dtype=float))) / 2.0
-
-
-def subsatellite_from_ecef(pos_km, elevation_deg, nadir_deg):
-    """Sub-satellite latitude, longitude and footprint radius from Earth-fixed positions.
-
-    Parameters
-    ----------
-    pos_km : ndarray, shape (n_time, n_sat, 3)
-
-    Returns
-    -------
-    lat_rad, lon_rad, lam_rad : ndarray, shape (n_time, n_sat)
-        Satellites with NaN positions (propagation failures) get ``lam = -1`` (never visible).
-    """
-    x, y, z = pos_km[..., 0], pos_km[..., 1], pos_km[..., 2]
-    r = np.sqrt(x * x + y * y + z * z)
-    bad = ~np.isfinite(r)
-    r = np.where(bad, EARTH_RADIUS_KM + 500.0, r)
-    lat = np.arcsin(np.clip(np.where(bad, 0.0, z) / r, -1.0, 1.0))
-    lon = np.arctan2(np.where(bad, 0.0, y), np.where(bad, 1.0, x))
-    lon = np.where(lon >= np.pi, lon - 2 * np.pi, lon)
-    lam = central_angle_rad(r - EARTH_RADIUS_KM, elevation_deg, nadir_deg)
-    lam = np.where(bad | ~np.isfinite(lam), -1.0, lam)
-    return lat, lon, lam

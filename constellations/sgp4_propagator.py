@@ -364,18 +364,13 @@ class SGP4Propagator:
             three are NaN where SGP4 failed or the state is not physical (altitude outside
             :data:`PHYSICAL_ALTITUDE_KM`): such a satellite is never visible at that step.
         """
-        pos = self.positions_ecef_km(t_s)
+        pos = self.positions_ecef_km(t_s)  # NaN where failed or not physical (see _teme_km)
         x, y, z = pos[..., 0], pos[..., 1], pos[..., 2]
         r = np.sqrt(x * x + y * y + z * z)
-        low, high = PHYSICAL_ALTITUDE_KM
-        bad = ~((r >= EARTH_RADIUS_KM + low) & (r <= EARTH_RADIUS_KM + high))
         with np.errstate(invalid="ignore"):
             lat = np.arcsin(np.clip(z / r, -1.0, 1.0))
             lon = np.arctan2(y, x)
         lon = np.where(lon >= np.pi, lon - 2 * np.pi, lon)
-        lat[bad] = np.nan
-        lon[bad] = np.nan
-        r[bad] = np.nan
         return lat, lon, r
 
     def errors(self, t_s) -> np.ndarray:
