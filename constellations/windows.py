@@ -53,9 +53,15 @@ Algorithm, per classification interval ``I_k = [t_k - step/2, t_k + step/2]`` (c
    ``+- resolution/8``, bisection fallback) until the bracket is at most ``resolution_s / 2`` wide;
    the linear interpolation inside it is reported, within ``resolution_s / 2`` of the crossing
    (usually within milliseconds).
-   With numba installed (the ``CONSTELLATIONS_KERNEL`` backend of :mod:`constellations.kernels`) the
-   refinement runs compiled (:mod:`constellations.windows_compiled`, the same algorithm per triple);
-   the NumPy code here is the reference and the fallback, and both pass the same brute-force tests.
+   With numba installed (the ``CONSTELLATIONS_KERNEL`` backend of :mod:`constellations.kernels`)
+   steps 4 and 5 run compiled and fused, pair by pair
+   (:func:`constellations.windows_compiled.pair_pieces`): when many pairs are undecided, a count with
+   ``lambda + delta + m`` first settles those outside every grown footprint; the candidates of each
+   remaining pair come from a latitude x longitude bucket grid of the satellites (counting sort per
+   step); one within ``lambda - delta - m`` settles the pair, else the candidates are refined deepest
+   first, and one in view throughout the interval settles it without the others. Refinement is the
+   same algorithm per triple; the NumPy code here is the reference and the fallback, and both pass
+   the same brute-force tests (the pieces differ only in how they are split, not in their union).
 6. **Union.** Covered pieces of every cell (whole intervals from step 3, refined pieces from step 5)
    are merged over satellites and time by :class:`constellations.metrics.WindowAccumulator`.
 
@@ -96,6 +102,9 @@ MAX_NODE_SPACING_S = 60.0  # s: interpolation nodes at most this far apart (3.5 
 PAIRS_PER_BATCH = 1_000_000  # candidate (pair, satellite) rows per batch: bounds memory
 REFINE_BATCH = 200_000  # (cell, satellite, step) triples refined together: about 100 MB of work arrays
 CANDIDATES_PER_BLOCK = 4_000_000  # (row, cell, satellite) triples enumerated at once by the NumPy search
+OUTER_TEST_SHARE = 0.02  # compiled path: above this share of undecided pairs, test lam_out by a count
+RING_VISIT_NS = 3.0  # compiled path, measured: cost of one (satellite, footprint cell) visit, ns
+PAIR_SEARCH_NS = 150.0  # ... and of one pair's bucket search besides its visits, ns
 BAND_RAD = np.radians(1.0)  # latitude bands of a point list for the candidate search
 
 
@@ -195,6 +204,11 @@ def wgs84_margin_rad(radius_km, min_elevation_rad, max_nadir_rad=None) -> np.nda
 def _unit(lat, lon):
     cl = np.cos(lat)
     return np.stack([cl * np.cos(lon), cl * np.sin(lon), np.sin(lat)], axis=-1)
+
+
+def _rows(values):
+    """The first row of a (n, n_sat) array broadcast from one row, as shape (1, n_sat); else itself."""
+    return values[:1] if values.shape[0] > 1 and values.strides[0] == 0 else values
 
 
 def _expand(counts):
@@ -309,6 +323,7 @@ class WindowFinder:
         self.cell_unit = up_unit(lat, lon)  # the kernels' sphere point, and the vertical on either model
         self.cell_pos = observer_ecef_km(lat, lon, self.earth)
         self.cell_lat = np.radians(lat)
+        self.cell_lon = np.radians(lon)
         self.fixed_radius_km = None
         if fixed_radius_km is not None:
             self._set_fixed(np.asarray(fixed_radius_km, dtype=float))
@@ -374,8 +389,9 @@ class WindowFinder:
         bad = ~(np.isfinite(lat_rad) & np.isfinite(lon_rad))
         radius = np.broadcast_to(radius_km, lat_rad.shape)
         bad |= ~np.isfinite(radius)
-        lat = np.where(bad, 0.0, lat_rad)
-        lon = np.where(bad, 0.0, lon_rad)
+        any_bad = bool(bad.any())
+        lat = np.where(bad, 0.0, lat_rad) if any_bad else np.asarray(lat_rad, dtype=float)
+        lon = np.where(bad, 0.0, lon_rad) if any_bad else np.asarray(lon_rad, dtype=float)
         lat_c, lon_c = lat[ctr], lon[ctr]
         if np.ndim(radius_km) == 1 and self.fixed_radius_km is None:
             self._set_fixed(np.asarray(radius_km, dtype=float))
@@ -402,27 +418,31 @@ class WindowFinder:
             lam_c = lam_all[ctr]
             widen = np.broadcast_to(delta + margin, lat_c.shape)
         bad_c = bad[ctr]
-        lam_in = np.where(bad_c, -1.0, lam_c - widen)
-        lam_out = np.where(bad_c | (lam_c < 0), -1.0, lam_c + widen)
+        if self.fixed_radius_km is not None and not any_bad:  # the same footprints at every step:
+            lam_in = lam_c[0] - widen[0]  # rows (n_sat,), broadcast to (n_int, n_sat) where needed
+            lam_out = np.where(lam_c[0] < 0, -1.0, lam_c[0] + widen[0])
+        else:
+            lam_in = np.where(bad_c, -1.0, lam_c - widen)
+            lam_out = np.where(bad_c | (lam_c < 0), -1.0, lam_c + widen)
         # 3. covered throughout: a satellite (of a subset, for dense constellations) within lam_in
         area = np.where(lam_in > 0, (1.0 - np.cos(np.maximum(lam_in, 0.0))) / 2.0, 0.0)
-        expected = float(area.sum(axis=1).mean())
+        expected = float(area.sum(axis=-1).mean())
         stride = max(1, int(expected // SUBSET_IN_VIEW))
-        if stride > 1:
-            sub = np.arange(0, self.n_sat, stride)
-            inner = self.kernel.count(np.ascontiguousarray(lat_c[:, sub]),
-                                      np.ascontiguousarray(lon_c[:, sub]),
-                                      np.ascontiguousarray(lam_in[:, sub]))
-        else:
-            inner = self.kernel.count(np.ascontiguousarray(lat_c), np.ascontiguousarray(lon_c),
-                                      np.ascontiguousarray(lam_in))
+        sub = np.arange(0, self.n_sat, stride) if stride > 1 else slice(None)
+        inner = self.kernel.count(np.ascontiguousarray(lat_c[:, sub]), np.ascontiguousarray(lon_c[:, sub]),
+                                  np.ascontiguousarray(lam_in[..., sub]))
+        lam_in = np.broadcast_to(lam_in, lat_c.shape)
+        lam_out = np.broadcast_to(lam_out, lat_c.shape)
         covered = inner > 0  # (n_int, n_cell)
         undecided = ~covered
         n_und = int(np.count_nonzero(undecided))
         self.stats["pairs"] += covered.size
         self.stats["undecided"] += n_und
         pieces = []
-        if n_und:
+        if n_und and kernels.backend() == "numba":  # 4.-5. fused and compiled, pair by pair
+            pieces.append(self._compiled_pairs(k_first, n0, lat, lon, lat_c, lon_c, lam_in, lam_out,
+                                               undecided, covered, radius, bad))
+        elif n_und:
             # 4. candidates within lam_out, then pairs settled by a satellite within lam_in
             kept = []
             unit = _unit(lat, lon)  # (n_node, n_sat, 3): every node once, for candidates and refinement
@@ -430,14 +450,7 @@ class WindowFinder:
             cos_in = np.where(lam_in > 0, np.cos(np.maximum(lam_in, 0.0)), 2.0)  # 2: never
             cos_out = np.where(lam_out > 0, np.cos(np.maximum(lam_out, 0.0)), 2.0)
             batches = self._candidates(lat_c, lon_c, lam_out, undecided, n_und)
-            if batches == "rings" and kernels.backend() == "numba":  # compiled enumeration + filter
-                kept.append(_compiled().ring_triples(
-                    np.ascontiguousarray(lat_c), np.ascontiguousarray(lon_c),
-                    np.ascontiguousarray(lam_out), cos_in, cos_out, undecided, covered,
-                    self.ring_lat, self.ring_n, self.ring_offset, self.point_to_cell,
-                    self.cell_unit, np.ascontiguousarray(unit_c)))
-                batches = []
-            elif batches == "rings":
+            if batches == "rings":
                 batches = self._ring_candidate_blocks(lat_c, lon_c, lam_out, undecided)
             for k_i, cell, sat in batches:
                 cos_d = np.einsum("ij,ij->i", unit_c[k_i, sat], self.cell_unit[cell])
@@ -461,6 +474,62 @@ class WindowFinder:
         cells = np.concatenate([p[0] for p in pieces])
         return cells, np.concatenate([p[1] for p in pieces]), np.concatenate([p[2] for p in pieces])
 
+    def _compiled_pairs(self, k_first, n0, lat, lon, lat_c, lon_c, lam_in, lam_out, undecided, covered,
+                        radius, bad):
+        """Steps 4 and 5 compiled: the covered pieces of the undecided pairs; marks ``covered``.
+
+        Two searches, the cheaper by an estimate of their work: per satellite over the cells of its
+        grown footprint (:func:`~constellations.windows_compiled.ring_triples`, ring grids; sparse
+        constellations, where most pairs are near one footprint edge), or per pair
+        (:func:`~constellations.windows_compiled.pair_pieces`: a bucket grid of the satellites,
+        settled by one within ``lam_in`` or by a refined one in view throughout, after a count with
+        ``lam_out`` has settled the pairs outside every grown footprint).
+        """
+        r_max = float(np.max(lam_out, initial=0.0))
+        empty = np.empty(0, dtype=np.int64), np.empty(0), np.empty(0)
+        if r_max <= 0:
+            return empty
+        lam_in, lam_out = _rows(lam_in), _rows(lam_out)  # (1, n_sat) when the same at every step
+        n_int = lat_c.shape[0]
+        n_und = np.count_nonzero(undecided)
+        e_out = float(np.sum((1.0 - np.cos(np.maximum(lam_out, 0.0))) / 2.0, axis=-1).mean())
+        ring_work = RING_VISIT_NS * 2.0 * n_int * e_out * len(self.grid)  # two passes: count, fill
+        pair_work = n_und * (PAIR_SEARCH_NS + RING_VISIT_NS * 2.0 * e_out)
+        cos_in = np.where(lam_in > 0, np.cos(np.maximum(lam_in, 0.0)), 2.0)  # 2: never
+        cos_out = np.where(lam_out > 0, np.cos(np.maximum(lam_out, 0.0)), 2.0)
+        unit = _unit(lat, lon)
+        if self.grid.is_ring_grid and ring_work < pair_work:
+            shape = lat_c.shape
+            ctr = self.q * np.arange(k_first, k_first + n_int) - n0
+            k_i, cell, sat = _compiled().ring_triples(
+                np.ascontiguousarray(lat_c), np.ascontiguousarray(lon_c),
+                np.ascontiguousarray(np.broadcast_to(lam_out, shape)),
+                np.ascontiguousarray(np.broadcast_to(cos_in, shape)),
+                np.ascontiguousarray(np.broadcast_to(cos_out, shape)), undecided, covered,
+                self.ring_lat, self.ring_n, self.ring_offset, self.point_to_cell, self.cell_unit,
+                np.ascontiguousarray(unit[ctr]))
+            keep = ~covered[k_i, cell]  # pairs settled by another satellite need no refinement
+            k_i, cell, sat = k_i[keep], cell[keep], sat[keep]
+            pieces = [self._refine(k_first, n0, k_i[sl], cell[sl], sat[sl], unit, radius, bad)
+                      for sl in (slice(lo, lo + REFINE_BATCH) for lo in range(0, k_i.size, REFINE_BATCH))]
+            if not pieces:
+                return empty
+            return tuple(np.concatenate([p[i] for p in pieces]) for i in range(3))
+        if n_und > OUTER_TEST_SHARE * undecided.size:
+            # many undecided pairs: most are outside every grown footprint (uncovered throughout);
+            # one count with lam_out settles them for less than their candidate searches would cost
+            outer = self.kernel.count(np.ascontiguousarray(lat_c), np.ascontiguousarray(lon_c),
+                                      np.ascontiguousarray(lam_out[0] if lam_out.shape[0] == 1
+                                                           else lam_out))
+            undecided = undecided & (outer > 0)
+        pair_k, pair_c = np.nonzero(undecided)
+        return _compiled().pair_pieces(
+            k_first, n0, self.q, self.half_nodes, self.step_s, self.node_s, self.duration_s,
+            self.resolution_s / self.node_s, pair_k.astype(np.int64), pair_c.astype(np.int64),
+            np.ascontiguousarray(lat_c), np.ascontiguousarray(lon_c), cos_in, cos_out, r_max,
+            unit, np.ascontiguousarray(_rows(radius)), bad, self.cell_pos, self.cell_unit,
+            self.cell_lat, self.cell_lon, self.sin_eps, self.cos_eta, self.has_cone, covered)
+
     def node_range(self, k_first: int, k_last: int):
         """Node indices ``[n0, n1)`` whose samples :meth:`chunk_pieces` needs for these intervals.
 
@@ -480,6 +549,8 @@ class WindowFinder:
 
     def _runs(self, k_first, covered):
         """Pieces of consecutive covered-throughout intervals, per cell."""
+        if kernels.backend() == "numba":
+            return _compiled().covered_runs(covered, k_first, self.step_s, self.duration_s)
         n_int, n_cell = covered.shape
         pad = np.zeros((n_int + 2, n_cell), dtype=np.int8)
         pad[1:-1] = covered
@@ -494,7 +565,7 @@ class WindowFinder:
         """Batches of (interval row, cell, satellite), the satellite maybe within lam_out of the cell.
 
         Returns ``"rings"`` when the ring-interval enumeration is the cheaper search (the caller runs
-        it, compiled or :meth:`_ring_candidates`).
+        it with :meth:`_ring_candidate_blocks`).
         """
         n_int, n_sat = lat_c.shape
         reach = np.where(lam_out > 0, lam_out, 0.0)

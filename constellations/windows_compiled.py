@@ -16,7 +16,9 @@ import math
 import numpy as np
 from numba import njit
 
-__all__ = ["refine"]
+__all__ = ["covered_runs", "pair_pieces", "refine", "ring_triples"]
+
+MIN_BUCKET_RAD = 0.02  # rad: smallest bucket of the satellite grid of pair_pieces (bounds its memory)
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
@@ -130,65 +132,58 @@ def _golden(ca, cq, cb, cw, cone, se, ce, lo, hi, tol_u):
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
-def refine(k_first, n0, q, half, n_steps, step_s, node_s, duration_s, tol_u, k_i, cell, sat,
-           unit, radius, bad, cell_pos, cell_unit, sin_eps, cos_eta, cone):
-    """Visible piece of every (triple, node interval) segment, in seconds (NaN: none).
+def _triple(k, s, c, n0, q, half, step_s, node_s, duration_s, tol_u, unit, radius, bad, cell_pos,
+            cell_unit, sin_eps, cos_eta, cone, work, seg_a, seg_b):
+    """Visible piece of each node-interval segment of one (interval k, satellite s, cell c) triple.
 
-    Parameters as in :meth:`constellations.windows.WindowFinder._refine`; ``radius`` is
-    (n_node, n_sat). Returns ``start_s, end_s`` of shape (n_triple, 2 half).
+    Writes ``seg_a, seg_b`` (n_seg,) in seconds (NaN: no piece); returns whether the pieces cover the
+    whole interval (every segment in view from end to end). ``work`` (4, n_seg + 3 + 4) is scratch.
     """
-    n = k_i.size
     n_seg = 2 * half
     n_nodes = n_seg + 3
-    start = np.full((n, n_seg), np.nan)
-    end = np.full((n, n_seg), np.nan)
-    fa = np.empty(n_nodes)
-    fq = np.empty(n_nodes)
-    fb = np.empty(n_nodes)
-    fw = np.empty(n_nodes)
-    ca = np.empty(4)
-    cq = np.empty(4)
-    cb = np.empty(4)
-    cw = np.empty(4)
-    for t in range(n):
-        k = k_first + k_i[t]
-        s = sat[t]
-        c = cell[t]
-        jf = q * k - half
-        row0 = jf - 1 - n0
-        for r in range(n_nodes):
-            row = row0 + r
-            rad = radius[row, s]
-            px = unit[row, s, 0] * rad
-            py = unit[row, s, 1] * rad
-            pz = unit[row, s, 2] * rad
-            vx, vy, vz = px - cell_pos[c, 0], py - cell_pos[c, 1], pz - cell_pos[c, 2]
-            fa[r] = vx * cell_unit[c, 0] + vy * cell_unit[c, 1] + vz * cell_unit[c, 2]
-            fq[r] = vx * vx + vy * vy + vz * vz
-            fb[r] = px * vx + py * vy + pz * vz
-            fw[r] = px * px + py * py + pz * pz
-            if bad[row, s]:
-                fa[r] = -1e9
-        t_lo = max(0.0, (k - 0.5) * step_s)
-        t_hi = min(duration_s, (k + 0.5) * step_s)
-        se, ce = sin_eps[s], cos_eta[s]
-        for o in range(n_seg):
-            j = jf + o
-            u0 = min(max(t_lo / node_s - j, 0.0), 1.0)
-            u1 = min(max(t_hi / node_s - j, 0.0), 1.0)
-            if u1 <= u0:
-                continue
-            ca[0], ca[1], ca[2], ca[3] = _coef(fa, o)
-            cq[0], cq[1], cq[2], cq[3] = _coef(fq, o)
-            if cone:
-                cb[0], cb[1], cb[2], cb[3] = _coef(fb, o)
-                cw[0], cw[1], cw[2], cw[3] = _coef(fw, o)
-            ga = _g(ca, cq, cb, cw, cone, se, ce, u0)
-            gb = _g(ca, cq, cb, cw, cone, se, ce, u1)
-            a_u, b_u = np.nan, np.nan
-            if ga >= 0 and gb >= 0:
-                a_u, b_u = u0, u1
-            elif gb >= 0:
+    fa, fq, fb, fw = work[0], work[1], work[2], work[3]
+    ca, cq, cb, cw = work[0, n_nodes:], work[1, n_nodes:], work[2, n_nodes:], work[3, n_nodes:]
+    jf = q * k - half
+    row0 = jf - 1 - n0
+    one_radius = radius.shape[0] == 1  # circular orbits: one radius per satellite
+    for r in range(n_nodes):
+        row = row0 + r
+        rad = radius[0 if one_radius else row, s]
+        px = unit[row, s, 0] * rad
+        py = unit[row, s, 1] * rad
+        pz = unit[row, s, 2] * rad
+        vx, vy, vz = px - cell_pos[c, 0], py - cell_pos[c, 1], pz - cell_pos[c, 2]
+        fa[r] = vx * cell_unit[c, 0] + vy * cell_unit[c, 1] + vz * cell_unit[c, 2]
+        fq[r] = vx * vx + vy * vy + vz * vz
+        fb[r] = px * vx + py * vy + pz * vz
+        fw[r] = px * px + py * py + pz * pz
+        if bad[row, s]:
+            fa[r] = -1e9
+    t_lo = max(0.0, (k - 0.5) * step_s)
+    t_hi = min(duration_s, (k + 0.5) * step_s)
+    se, ce = sin_eps[s], cos_eta[s]
+    full = True
+    for o in range(n_seg):
+        j = jf + o
+        seg_a[o] = np.nan
+        seg_b[o] = np.nan
+        u0 = min(max(t_lo / node_s - j, 0.0), 1.0)
+        u1 = min(max(t_hi / node_s - j, 0.0), 1.0)
+        if u1 <= u0:
+            continue
+        ca[0], ca[1], ca[2], ca[3] = _coef(fa, o)
+        cq[0], cq[1], cq[2], cq[3] = _coef(fq, o)
+        if cone:
+            cb[0], cb[1], cb[2], cb[3] = _coef(fb, o)
+            cw[0], cw[1], cw[2], cw[3] = _coef(fw, o)
+        ga = _g(ca, cq, cb, cw, cone, se, ce, u0)
+        gb = _g(ca, cq, cb, cw, cone, se, ce, u1)
+        a_u, b_u = np.nan, np.nan
+        if ga >= 0 and gb >= 0:
+            a_u, b_u = u0, u1
+        else:
+            full = False
+            if gb >= 0:
                 a_u, b_u = _root(ca, cq, cb, cw, cone, se, ce, u0, u1, ga, gb, tol_u), u1
             elif ga >= 0:
                 a_u, b_u = u0, _root(ca, cq, cb, cw, cone, se, ce, u0, u1, ga, gb, tol_u)
@@ -207,10 +202,239 @@ def refine(k_first, n0, q, half, n_steps, step_s, node_s, duration_s, tol_u, k_i
                     if g_star >= 0:
                         a_u = _root(ca, cq, cb, cw, cone, se, ce, u0, u_star, ga, g_star, tol_u)
                         b_u = _root(ca, cq, cb, cw, cone, se, ce, u_star, u1, g_star, gb, tol_u)
-            if a_u == a_u:
-                start[t, o] = (j + a_u) * node_s
-                end[t, o] = (j + b_u) * node_s
+        if a_u == a_u:
+            seg_a[o] = (j + a_u) * node_s
+            seg_b[o] = (j + b_u) * node_s
+    return full
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def refine(k_first, n0, q, half, n_steps, step_s, node_s, duration_s, tol_u, k_i, cell, sat,
+           unit, radius, bad, cell_pos, cell_unit, sin_eps, cos_eta, cone):
+    """Visible piece of every (triple, node interval) segment, in seconds (NaN: none).
+
+    Parameters as in :meth:`constellations.windows.WindowFinder._refine`; ``radius`` is
+    (n_node, n_sat) or (1, n_sat). Returns ``start_s, end_s`` of shape (n_triple, 2 half).
+    """
+    n = k_i.size
+    n_seg = 2 * half
+    start = np.full((n, n_seg), np.nan)
+    end = np.full((n, n_seg), np.nan)
+    work = np.empty((4, n_seg + 7))
+    for t in range(n):
+        _triple(k_first + k_i[t], sat[t], cell[t], n0, q, half, step_s, node_s, duration_s, tol_u,
+                unit, radius, bad, cell_pos, cell_unit, sin_eps, cos_eta, cone, work, start[t], end[t])
     return start, end
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def pair_pieces(k_first, n0, q, half, step_s, node_s, duration_s, tol_u, pair_k, pair_c, lat_c,
+                lon_c, cos_in, cos_out, r_max, unit, radius, bad, cell_pos, cell_unit, cell_lat,
+                cell_lon, sin_eps, cos_eta, cone, covered):
+    """Covered pieces of undecided (interval row, cell) pairs: candidates, filter and refinement fused.
+
+    Per interval row the satellites are bucketed on a latitude x longitude grid of cells ``r_max / 2``
+    wide (a counting sort, no comparison sort). For each pair, the satellites of the buckets that can
+    hold one within ``r_max`` of the cell (latitude window; longitude window from the spherical law of
+    sines, ``sin dlon <= sin r / cos lat`` of the satellite's band, or every longitude when the band
+    reaches the pole) are tested: one within its ``lam_in`` (``cos_in``) settles the pair as covered
+    throughout (``covered[k, c] = True``); those within ``lam_out`` but not ``lam_in`` are refined
+    closest first (:func:`_triple`), and the first whose pieces cover the whole interval settles the
+    pair too (its other pieces are dropped: the interval is one covered run). Otherwise every
+    candidate's pieces are returned, to be merged by the accumulator.
+
+    Parameters
+    ----------
+    pair_k, pair_c : ndarray of int64, shape (n_pair,)
+        Undecided pairs: interval row (0 = ``k_first``) and cell.
+    lat_c, lon_c : ndarray, shape (n_int, n_sat)
+        Sub-satellite points at the steps.
+    cos_in, cos_out : ndarray, shape (n_int, n_sat) or (1, n_sat)
+        Cosines of the shrunk and grown footprints (2 where a satellite can never be in view); one
+        row when they are the same at every step.
+    r_max : float
+        Largest grown footprint, rad.
+    unit, radius, bad : node arrays as for :func:`refine` (``radius`` (1, n_sat) when fixed)
+    cell_lat, cell_lon : ndarray, shape (n_cell,)
+        Cell coordinates in the kernels' (spherical) frame, rad.
+    covered : ndarray of bool, shape (n_int, n_cell)
+        Updated in place.
+
+    Returns
+    -------
+    cell, start_s, end_s : ndarray, shape (n_piece,)
+    """
+    n_int, n_sat = lat_c.shape
+    n_seg = 2 * half
+    two_pi = 2.0 * math.pi
+    height = max(r_max / 2.0, MIN_BUCKET_RAD)
+    n_band = math.ceil(math.pi / height) + 1
+    n_lon = max(1, int(two_pi // height))
+    width = two_pi / n_lon  # >= height; exactly n_lon buckets around, so windows wrap by n_lon
+    n_bucket = n_band * n_lon
+    head = np.zeros((n_int, n_bucket + 1), dtype=np.int64)
+    member = np.empty((n_int, n_sat), dtype=np.int64)
+    bucket_of = np.empty(n_sat, dtype=np.int64)
+    one_row = cos_in.shape[0] == 1  # footprints the same at every step
+    for k in range(n_int):  # counting sort of the satellites by bucket, per row
+        kf = 0 if one_row else k
+        for s in range(n_sat):
+            if cos_out[kf, s] > 1.0:
+                bucket_of[s] = -1
+                continue
+            b = min(max(int((lat_c[k, s] + math.pi / 2) / height), 0), n_band - 1)
+            lo = int((lon_c[k, s] + math.pi) / width) % n_lon
+            bucket_of[s] = b * n_lon + lo
+            head[k, bucket_of[s] + 1] += 1
+        for i in range(n_bucket):
+            head[k, i + 1] += head[k, i]
+        fill = head[k, :n_bucket].copy()
+        for s in range(n_sat):
+            if bucket_of[s] >= 0:
+                member[k, fill[bucket_of[s]]] = s
+                fill[bucket_of[s]] += 1
+    cap = max(1024, 4 * pair_k.size)
+    out_c = np.empty(cap, dtype=np.int64)
+    out_a = np.empty(cap)
+    out_b = np.empty(cap)
+    m = 0
+    cand_s = np.empty(n_sat, dtype=np.int64)
+    cand_d = np.empty(n_sat)
+    work = np.empty((4, n_seg + 7))
+    seg_a = np.empty(n_seg)
+    seg_b = np.empty(n_seg)
+    sin_r = math.sin(r_max)
+    for p in range(pair_k.size):
+        k, c = pair_k[p], pair_c[p]
+        if covered[k, c]:
+            continue
+        ux, uy, uz = cell_unit[c, 0], cell_unit[c, 1], cell_unit[c, 2]
+        phi = cell_lat[c]
+        b_lo = min(max(int((phi - r_max + math.pi / 2) / height), 0), n_band - 1)
+        b_hi = min(max(int((phi + r_max + math.pi / 2) / height), 0), n_band - 1)
+        lon_x = cell_lon[c] + math.pi
+        n_cand = 0
+        hit = False
+        row = q * (k_first + k) - n0
+        kf = 0 if one_row else k
+        for b in range(b_lo, b_hi + 1):
+            pole = min(max(abs(b * height - math.pi / 2), abs((b + 1) * height - math.pi / 2)),
+                       math.pi / 2)
+            ratio = sin_r / max(math.cos(pole), 1e-300)
+            i0, i1 = 0, n_lon - 1
+            if ratio < 1.0 and r_max < math.pi / 2 - pole:
+                half_w = math.asin(ratio)
+                i0 = math.floor((lon_x - half_w) / width)
+                i1 = math.floor((lon_x + half_w) / width)
+                if i1 - i0 + 1 >= n_lon:
+                    i0, i1 = 0, n_lon - 1
+            # the buckets i0..i1 of a band are consecutive in the sort: one or two member ranges
+            base = b * n_lon
+            for part in range(2):
+                if i0 >= 0 and i1 < n_lon:
+                    if part:
+                        break
+                    e0, e1 = head[k, base + i0], head[k, base + i1 + 1]
+                elif i0 < 0:  # the window wraps below longitude -180 deg
+                    e0, e1 = ((head[k, base + i0 + n_lon], head[k, base + n_lon]) if part == 0
+                              else (head[k, base], head[k, base + i1 + 1]))
+                else:  # ... or above +180 deg
+                    e0, e1 = ((head[k, base + i0], head[k, base + n_lon]) if part == 0
+                              else (head[k, base], head[k, base + i1 - n_lon + 1]))
+                for e in range(e0, e1):
+                    s = member[k, e]
+                    cos_d = unit[row, s, 0] * ux + unit[row, s, 1] * uy + unit[row, s, 2] * uz
+                    if cos_d >= cos_in[kf, s]:
+                        hit = True
+                        break
+                    if cos_d >= cos_out[kf, s]:
+                        cand_s[n_cand] = s
+                        cand_d[n_cand] = cos_d - cos_out[kf, s]
+                        n_cand += 1
+                if hit:
+                    break
+            if hit:
+                break
+        if hit:
+            covered[k, c] = True
+            continue
+        if n_cand == 0:
+            continue
+        best = 0  # the candidate deepest inside its grown footprint first: it settles most pairs
+        for i in range(1, n_cand):
+            if cand_d[i] > cand_d[best]:
+                best = i
+        cand_s[0], cand_s[best] = cand_s[best], cand_s[0]
+        cand_d[0], cand_d[best] = cand_d[best], cand_d[0]
+        m_pair = m
+        for o in range(n_cand):
+            full = _triple(k_first + k, cand_s[o], c, n0, q, half, step_s, node_s, duration_s, tol_u,
+                           unit, radius, bad, cell_pos, cell_unit, sin_eps, cos_eta, cone, work,
+                           seg_a, seg_b)
+            if full:
+                covered[k, c] = True
+                m = m_pair  # the whole interval is covered: one run, no pieces needed
+                break
+            if m + n_seg > cap:
+                cap *= 2
+                out_c = _grow_int(out_c, cap)
+                out_a = _grow(out_a, cap)
+                out_b = _grow(out_b, cap)
+            for g in range(n_seg):
+                if seg_a[g] == seg_a[g]:
+                    out_c[m] = c
+                    out_a[m] = seg_a[g]
+                    out_b[m] = seg_b[g]
+                    m += 1
+    return out_c[:m].copy(), out_a[:m].copy(), out_b[:m].copy()
+
+
+@njit(cache=True, nogil=True)
+def _grow(a, cap):
+    out = np.empty(cap, dtype=a.dtype)
+    out[:a.size] = a
+    return out
+
+
+@njit(cache=True, nogil=True)
+def _grow_int(a, cap):
+    out = np.empty(cap, dtype=np.int64)
+    out[:a.size] = a
+    return out
+
+
+@njit(cache=True, nogil=True)
+def covered_runs(covered, k_first, step_s, duration_s):
+    """Pieces of consecutive covered-throughout intervals, per cell (``WindowFinder._runs`` compiled).
+
+    ``covered`` (n_int, n_cell) bool, row 0 = interval ``k_first``; interval ``k`` spans
+    ``[(k - 1/2) step_s, (k + 1/2) step_s]`` clipped to ``[0, duration_s]``. Returns ``cell, start_s,
+    end_s`` of the runs, cell by cell.
+    """
+    n_int, n_cell = covered.shape
+    n = 0
+    for c in range(n_cell):
+        for k in range(n_int):
+            if covered[k, c] and (k == 0 or not covered[k - 1, c]):
+                n += 1
+    out_c = np.empty(n, dtype=np.int64)
+    out_a = np.empty(n)
+    out_b = np.empty(n)
+    m = 0
+    for c in range(n_cell):
+        k = 0
+        while k < n_int:
+            if not covered[k, c]:
+                k += 1
+                continue
+            k0 = k
+            while k < n_int and covered[k, c]:
+                k += 1
+            out_c[m] = c
+            out_a[m] = max(0.0, (k_first + k0 - 0.5) * step_s)
+            out_b[m] = min(duration_s, (k_first + k - 0.5) * step_s)
+            m += 1
+    return out_c, out_a, out_b
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
