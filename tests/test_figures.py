@@ -430,7 +430,7 @@ def test_nfold_map_picks_a_level_that_tells_them_apart(results):
     assert any("at least 2 satellites" in t for t in _texts(fig))
 
 
-def test_region_runs_draw_only_their_own_cities():
+def test_points_in_region_keeps_a_country_runs_own_cities():
     import xarray as xr
 
     from constellations.sources import regions
@@ -452,10 +452,10 @@ def test_country_maps_draw_borders(results):
     keep = np.flatnonzero((np.abs(ds["lat_deg"].values - 45) < 20) & (np.abs(ds["lon_deg"].values) < 40))
     regional = ds.isel(cell=keep).assign_attrs(grid="box over Europe")
     fig = F.maps([regional], "coverage_time_fraction")
-    grey_thin = [ln for ln in fig.axes[0].lines if ln.get_linewidth() == pytest.approx(0.3)]
+    grey_thin = [ln for ln in fig.axes[0].lines if ln.get_gid() == "country_borders"]
     assert grey_thin, "a regional map draws the country borders"
     world = F.maps([ds], "coverage_time_fraction")
-    assert not [ln for ln in world.axes[0].lines if ln.get_linewidth() == pytest.approx(0.3)]
+    assert not [ln for ln in world.axes[0].lines if ln.get_gid() == "country_borders"]
 
 
 def test_scenario_caption_and_figure_footer_do_not_repeat_the_window(results):

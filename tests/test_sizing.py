@@ -253,3 +253,37 @@ def test_script_fast_mode_serial(tmp_path):
     spec.loader.exec_module(module)
     res = module.main(["--fast", "--serial", "--out", str(tmp_path)])
     assert (tmp_path / "sizing_curves.png").stat().st_size > 0 and not res["sweep"].failures
+
+
+def test_index_page_explains_every_figure_a_golden_dome_run_writes(tmp_path):
+    import html
+    import re
+
+    from constellations.goldendome.figures import GOLDEN_DOME_FIGURE_CAPTIONS, figure_kind
+    from constellations.goldendome.run import run_scenario
+
+    out = tmp_path / "gd"
+    run_scenario("golden_dome_sizing", out, fast=True, serial=True)  # the shipped scenario, 3 h
+    stems = sorted(p.stem for p in out.glob("*.png"))
+    assert {"tracking_1", "tracking_2"} <= set(stems)  # one tracking figure per sensor layer
+    assert {figure_kind(s) for s in stems} == set(GOLDEN_DOME_FIGURE_CAPTIONS)  # every kind, no unknown
+    md = (out / "index.md").read_text(encoding="utf-8")
+    page = (out / "index.html").read_text(encoding="utf-8")
+    for stem in stems:
+        # index.md: "### heading", the one-line explanation, then the image
+        m = re.search(r"### [^\n]+\n\n([^\n]+)\n\n!\[[^\]]*\]\(" + re.escape(stem) + r"\.png\)", md)
+        assert m and not m.group(1).startswith("!"), f"{stem}: no explanation in index.md"
+        assert m.group(1) == GOLDEN_DOME_FIGURE_CAPTIONS[figure_kind(stem)]
+        # index.html: the figcaption under the image
+        h = re.search(r'<img src="' + re.escape(stem) + r'\.png"[^>]*>\s*<figcaption>([^<]*)', page)
+        assert h and html.unescape(h.group(1)).strip() == m.group(1), f"{stem}: no figcaption"
+
+
+def test_figure_kind_maps_numbered_stems_in_one_place():
+    from constellations.goldendome.figures import GOLDEN_DOME_FIGURE_CAPTIONS, figure_kind
+
+    assert figure_kind("tracking_12") == "tracking_timeseries"
+    assert figure_kind("in_reach_timeseries") == "in_reach_timeseries"
+    assert [figure_kind(s) for s in ("tracking", "tracking_x", "sizing_curves_2", "other")] == [None] * 4
+    assert GOLDEN_DOME_FIGURE_CAPTIONS["tracking_3"] == GOLDEN_DOME_FIGURE_CAPTIONS["tracking_timeseries"]
+    assert GOLDEN_DOME_FIGURE_CAPTIONS.get("other") is None and "tracking_1" in GOLDEN_DOME_FIGURE_CAPTIONS

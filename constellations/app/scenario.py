@@ -58,7 +58,8 @@ Format (all keys; ``#`` marks optional ones)::
 
     [figures]                              # optional
     names = ["coverage_map", "dashboard"]  # default: all
-    cities = ["Berlin", "Washington", "Pyongyang"]
+    cities = ["Berlin", "Washington", "Pyongyang"]   # in the region; default: a global grid these,
+                                           # a city list its own, else the region's 3 largest
 
     [output]                               # optional
     formats = ["png"]                      # png, svg, pdf
@@ -119,7 +120,8 @@ __all__ = [
 ]
 
 DEFAULT_SCENARIO = "kuiper_vs_starlink"
-DEFAULT_FIGURE_CITIES = ("Berlin", "Washington", "Pyongyang")
+DEFAULT_FIGURE_CITIES = ("Berlin", "Washington", "Pyongyang")  # global runs
+FIGURE_CITY_COUNT = 3  # regional runs: the region's largest cities by default
 DEFAULT_CITY_MIN_POPULATION = 1_000_000
 DEFAULT_MIN_ELEVATION_DEG = 25.0  # TLE catalogs without min_elevation_deg
 MAX_SPACING_DEG = 30.0
@@ -205,16 +207,32 @@ class GridSpec:
             return box_grid(*self.value, spacing_deg=self.spacing_deg)
         return regions.city_grid(list(self.value))
 
-    def contains(self, lat_deg: np.ndarray, lon_deg: np.ndarray) -> np.ndarray:
+    def contains(self, lat_deg: np.ndarray, lon_deg: np.ndarray, country=None) -> np.ndarray:
         """Whether points (degrees, shape (n,)) lie inside the region (used to select cities).
+
+        Parameters
+        ----------
+        lat_deg, lon_deg : array_like, shape (n,)
+            Degrees.
+        country : array_like of str, shape (n,), optional
+            The points' admin-0 names (Natural Earth places): in a country region a place then
+            belongs to the country it is a city of
+            (:func:`constellations.sources.naturalearth.places_in_country`), not only to the
+            coarse 1:110m polygon it falls in. A city-list region contains its own cities (same
+            position to 1e-6 deg).
 
         Returns
         -------
         numpy.ndarray of bool, shape (n,)
         """
         lat, lon = np.asarray(lat_deg, float), np.asarray(lon_deg, float)
-        if self.region in ("global", "cities"):
+        if self.region == "global":
             return np.ones(lat.shape, dtype=bool)
+        if self.region == "cities":
+            own = naturalearth.cities(list(self.value))
+            same = ((np.abs(lat[:, None] - own["lat_deg"][None, :]) < 1e-6)
+                    & (np.abs(lon[:, None] - own["lon_deg"][None, :]) < 1e-6))
+            return same.any(axis=1)
         if self.region == "lat_band":
             return (lat >= self.value[0]) & (lat <= self.value[1])
         if self.region == "box":
@@ -222,7 +240,33 @@ class GridSpec:
             lon_in = ((lon >= lon_min) & (lon <= lon_max) if lon_min <= lon_max
                       else (lon >= lon_min) | (lon <= lon_max))
             return (lat >= lat_min) & (lat <= lat_max) & lon_in
+        if country is not None:
+            return naturalearth.places_in_country(self.value, {"country": country, "lat_deg": lat,
+                                                               "lon_deg": lon})
         return np.asarray(naturalearth.points_in_country(self.value, lat, lon), dtype=bool)
+
+    def default_cities(self, n: int = FIGURE_CITY_COUNT) -> tuple[str, ...]:
+        """The default figure cities: the ``n`` most populous Natural Earth places in the region.
+
+        Fewer if the region has fewer (none in open ocean); a city-list region gives its own
+        cities, a global grid :data:`DEFAULT_FIGURE_CITIES`. A name shared with a more populous place
+        elsewhere is qualified by its country (``"Valencia, Venezuela"``), so that it resolves
+        to this place again.
+        """
+        if self.region == "cities":
+            return tuple(self.value)
+        if self.region == "global":
+            return DEFAULT_FIGURE_CITIES
+        allc = naturalearth.cities()  # most populous first
+        rows = np.flatnonzero(self.contains(allc["lat_deg"], allc["lon_deg"], allc["country"]))[:n]
+        names = []
+        for i in rows:
+            name = str(allc["name"][i])
+            again = naturalearth.cities(name)
+            if again["lat_deg"][0] != allc["lat_deg"][i] or again["lon_deg"][0] != allc["lon_deg"][i]:
+                name = f"{name}, {allc['country'][i]}"
+            names.append(name)
+        return tuple(names)
 
     def describe(self) -> str:
         """The grid in words, e.g. ``"global 2 deg equal-area"``."""
@@ -382,7 +426,10 @@ class Scenario:
         Smallest metropolitan population in that city sample.
     figure_names : tuple of str
     figure_cities : tuple of str
-        Cities shown in the city figure (always part of the city analysis).
+        Cities shown in the city figure (always part of the city analysis), inside the region:
+        by default :data:`DEFAULT_FIGURE_CITIES` for a global grid, a city list's own cities, or
+        the :data:`FIGURE_CITY_COUNT` most populous Natural Earth places of a country, box or
+        latitude band (none if it has none).
     formats : tuple of str
         Figure file formats.
     path : str
@@ -512,11 +559,12 @@ class Scenario:
             names = tuple(n for n in FIGURE_NAMES if n not in MAP_FIGURES)
         else:
             names = FIGURE_NAMES
-        cities = DEFAULT_FIGURE_CITIES
         if "cities" in f:
             cities = c.strings(f["cities"], "figures.cities", '["Berlin", "Washington"]',
                                allow_empty=True, unique=True)
-        _check_cities(c, cities, "figures.cities")
+            _check_cities(c, cities, "figures.cities", grid)
+        else:
+            cities = grid.default_cities()
 
         o = c.table(raw.get("output", {}), "output")
         c.keys(o, OUTPUT_KEYS, "output.")
@@ -588,8 +636,9 @@ class Scenario:
     def build_city_grid(self):
         """Cities analysed as weighted points, or ``None``.
 
-        The population sample (Natural Earth places in the region with a metropolitan population
-        of at least :attr:`city_min_population`, when :attr:`population_weighted`) followed by any
+        The population sample (when :attr:`population_weighted`: the Natural Earth places of the
+        region with a metropolitan population of at least :attr:`city_min_population`; for a
+        city-list region its own cities, whatever their population) followed by any
         :attr:`figure_cities` not already in it.
 
         Returns
@@ -602,9 +651,11 @@ class Scenario:
         if not self.population_weighted and not self.figure_cities:
             return None
         cols = ("name", "country", "lat_deg", "lon_deg", "population")
-        if self.population_weighted:
+        if self.population_weighted and self.grid.region == "cities":  # the region's own cities
+            sample = naturalearth.cities(list(self.grid.value))
+        elif self.population_weighted:
             allc = naturalearth.cities(min_population=self.city_min_population)
-            inside = self.grid.contains(allc["lat_deg"], allc["lon_deg"])
+            inside = self.grid.contains(allc["lat_deg"], allc["lon_deg"], allc["country"])
             sample = {k: allc[k][inside] for k in cols}
         else:
             sample = {k: np.asarray([], dtype=object if k in ("name", "country") else float)
@@ -626,10 +677,11 @@ class Scenario:
         if merged["lat_deg"].size == 0:
             return None
         in_sample = np.arange(merged["lat_deg"].size) < len(position)
+        sample_text = ("of the city list" if self.grid.region == "cities"
+                       else f"with population >= {self.city_min_population:,.0f}")
         grid = points(merged["lat_deg"], merged["lon_deg"], names=merged["name"],
                       weights=merged["population"].astype(float),
-                      name=f"cities ({int(in_sample.sum())} with population >= "
-                           f"{self.city_min_population:,.0f}, + {extra.size} named)")
+                      name=f"cities ({int(in_sample.sum())} {sample_text}, + {extra.size} named)")
         return grid, in_sample, np.asarray(figure_index, dtype=int)
 
 
@@ -642,9 +694,22 @@ def _utc(c: Checker, value, key: str) -> dt.datetime:
     return c.converted(value, key, parse_utc, f"write a UTC time like {key} = {UTC_EXAMPLE}")
 
 
-def _check_cities(c: Checker, names, key: str) -> None:
-    if names:
-        c.converted(list(names), key, naturalearth.cities)
+def _check_cities(c: Checker, names, key: str, region: GridSpec | None = None) -> None:
+    """Every name is a Natural Earth place (did-you-mean otherwise) and, with ``region``, in it."""
+    if not names:
+        return
+    found = c.converted(list(names), key, naturalearth.cities)
+    if region is None:
+        return
+    inside = region.contains(found["lat_deg"], found["lon_deg"], found["country"])
+    if not inside.all():
+        outside = [n for n, ok in zip(names, inside, strict=True) if not ok]
+        examples = ", ".join(f'"{n}"' for n in region.default_cities())
+        fix = (f"name cities in it (largest: {examples})" if examples else "the region has no Natural "
+               "Earth place; use figures.cities = []")
+        raise c.error(key, list(names), f"{', '.join(repr(n) for n in outside)} "
+                      f"{'lies' if len(outside) == 1 else 'lie'} outside the region "
+                      f"({region.describe()}); {fix}, or leave {key} out for the region's largest")
 
 
 def _grid_spec(c: Checker, raw) -> GridSpec:

@@ -10,12 +10,13 @@ site is left out and no two share a colour; stretches below the salvo size or th
 shaded. The map is the coverage figures' Equal Earth map
 (:func:`constellations.plotting.coverage_figures.maps_into`). Save with
 :func:`constellations.plotting.style.save_figure`; :data:`GOLDEN_DOME_FIGURE_CAPTIONS` gives the
-index page's one-line explanations.
+index page's one-line explanations by figure kind, also for numbered file stems (``tracking_2``).
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 
 import numpy as np
 
@@ -35,22 +36,57 @@ from ..plotting.style import (
 )
 from .published import PUBLISHED_ESTIMATES
 
-__all__ = ["GOLDEN_DOME_FIGURE_CAPTIONS", "in_reach_timeseries", "mean_in_reach_map", "sizing_curves",
-           "tracking_timeseries"]
+__all__ = ["GOLDEN_DOME_FIGURE_CAPTIONS", "NUMBERED_STEMS", "figure_kind", "in_reach_timeseries",
+           "mean_in_reach_map", "sizing_curves", "tracking_timeseries"]
 
-GOLDEN_DOME_FIGURE_CAPTIONS = {
+_CAPTIONS_BY_KIND = {
     "sizing_curves": "How many interceptor satellites each reach assumption needs for a salvo of k, next "
                      "to the published estimates.",
     "in_reach_timeseries": "How many interceptors could reach a launch from each site, moment by moment.",
-    "in_reach": "How many interceptors could reach a launch from each site, moment by moment.",
     "mean_in_reach_map": "Where on Earth the layer is thin: mean interceptors in reach of a launch there.",
-    "in_reach_map": "Where on Earth the layer is thin: mean interceptors in reach of a launch there.",
     "tracking_timeseries": "Whether at least two sensor satellites see each launch area, and the longest "
                            "stretch without.",
-    "tracking": "Whether at least two sensor satellites see each launch area, and the longest stretch "
-                "without.",
 }
-"""Figure name (file stem) -> the one-line question it answers, for index pages."""
+
+NUMBERED_STEMS = {"tracking": "tracking_timeseries"}
+"""File stem prefix -> kind, for the figures drawn once per sensor layer (``tracking_1``, ``tracking_2``,
+...); every other figure's file stem is its kind."""
+
+
+def figure_kind(stem: str) -> str | None:
+    """The kind of a figure (the function that draws it) from its file stem, or None if unknown.
+
+    Examples
+    --------
+    >>> figure_kind("tracking_2"), figure_kind("sizing_curves"), figure_kind("tracking_x")
+    ('tracking_timeseries', 'sizing_curves', None)
+    """
+    stem = str(stem)
+    if stem in _CAPTIONS_BY_KIND:
+        return stem
+    head, _, number = stem.rpartition("_")
+    return NUMBERED_STEMS.get(head) if number.isdigit() else None
+
+
+class _CaptionsByKind(Mapping):
+    """Read-only mapping kind -> caption that also answers for file stems (through :func:`figure_kind`)."""
+
+    def __getitem__(self, name: str) -> str:
+        kind = figure_kind(name)
+        if kind is None:
+            raise KeyError(name)
+        return _CAPTIONS_BY_KIND[kind]
+
+    def __iter__(self):
+        return iter(_CAPTIONS_BY_KIND)
+
+    def __len__(self) -> int:
+        return len(_CAPTIONS_BY_KIND)
+
+
+GOLDEN_DOME_FIGURE_CAPTIONS: Mapping[str, str] = _CaptionsByKind()
+"""Figure kind -> the one-line question it answers, for index pages; looked up by file stem as well
+(``GOLDEN_DOME_FIGURE_CAPTIONS["tracking_2"]`` is the tracking figures' line)."""
 
 MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*")
 PUBLISHED_MARKERS = ("*", "h", "X", "P", "d", "8")
@@ -295,6 +331,16 @@ def _elevation_text(value) -> str:
         return "above each sensor satellite's own minimum elevation"
 
 
+def _share_text(share: float) -> str:
+    """A share of time in whole percent that never rounds a gap away: ``0.996 -> "> 99 %"``."""
+    text = format_percent(share, digits=0)
+    if share < 1.0 and text == "100 %":
+        return "> 99 %"
+    if share > 0.0 and text == "0 %":
+        return "< 1 %"
+    return text
+
+
 def tracking_timeseries(ds, *, sites=None):
     """Sensor satellites seeing each launch area over time, one small panel per site, stereo threshold.
 
@@ -316,12 +362,12 @@ def tracking_timeseries(ds, *, sites=None):
     m = int(ds.attrs.get("min_sensors", 2))
     caption = format_caption([f"A sensor satellite sees a launch area when it is "
                               f"{_elevation_text(ds.attrs.get('min_elevation_deg'))}",
-                              f"shaded: fewer than {m} sensors in view (no stereo track)",
+                              f"Shaded: fewer than {m} sensors in view (no stereo track)",
                               _window(ds)], sep=". ") + "."
     colour = constellation_colour(ds.attrs.get("constellation", ""))
     nrows = math.ceil(len(names) / (1 if len(names) == 1 else 2 if len(names) <= 6 else 3))
     fig, main = new_figure(10.0, 1.9 * nrows + 1.2, caption=caption,
-                           title=f"Can the tracking layer see each launch area in stereo? {_name(ds)}")
+                           title=f"Can the tracking layer see each launch area in stereo?\n{_name(ds)}")
     axes, ncols = _site_panels(main, len(names))
     t_h = ds["time_s"].values / 3600.0
     for ax, name in zip(axes, names, strict=True):
@@ -330,7 +376,7 @@ def tracking_timeseries(ds, *, sites=None):
                  else float(np.mean(ds["sensors_in_view"].sel(site=name).values >= m)))
         below = "never" if not longest > 0 else format_duration_s(longest, missing="n/a")
         _series_panel(ax, t_h, ds["sensors_in_view"].sel(site=name).values, m, colour,
-                      f"{name}\n{m}+ in view {format_percent(share, digits=0)} of the time; "
+                      f"{name}\n{m}+ in view {_share_text(share)} of the time; "
                       f"longest below: {below}")
     _finish_panels(main, axes, ncols, "sensors in view")
     main.legend(handles=_legend_handles(colour, f"stereo: {m} sensors", f"fewer than {m} in view"),

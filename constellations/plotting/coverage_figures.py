@@ -57,7 +57,6 @@ __all__ = [
     "nfold_level",
     "nfold_map",
     "points_in_region",
-    "region_cities",
     "revisit_cdf",
     "uninformative_reason",
 ]
@@ -1383,33 +1382,6 @@ FIGURES = {
 """Figure name -> ``draw(results, city_results=None, caption=None) -> Figure``."""
 
 
-def region_cities(results, city_results):
-    """The city results restricted to the points inside the results' region (None if none is left).
-
-    Parameters
-    ----------
-    results : list of xarray.Dataset
-        The area (or point) results that define the region.
-    city_results : list of xarray.Dataset
-        Named point results (``name`` coordinate).
-
-    Returns
-    -------
-    list of xarray.Dataset or None
-        Each city result keeps only its points inside the region (:func:`points_in_region`), so a
-        Kenya run never draws Berlin; None when no point is inside.
-    """
-    out = []
-    for cds in _as_results(city_results, "city_results"):
-        names = [str(x) for x in cds["name"].values] if "name" in cds.coords else None
-        keep = points_in_region(results, cds["lat_deg"].values, cds["lon_deg"].values, names)
-        if keep.all():
-            out.append(cds)
-        elif keep.any():
-            out.append(cds.isel(cell=np.flatnonzero(keep)))
-    return out or None
-
-
 def draw_figures(results, out_dir, names=None, *, city_results=None, caption=None,
                  formats=("png",), dpi=150) -> dict[str, list[Path]]:
     """Draw figures from the :data:`FIGURES` registry and save them as ``out_dir/<name>.<format>``.
@@ -1425,8 +1397,8 @@ def draw_figures(results, out_dir, names=None, *, city_results=None, caption=Non
         silently when ``city_results`` is None (even if named), and the returned dict then has no
         entry for it; the dashboard then has no city row.
     city_results : list of xarray.Dataset, optional
-        Point-grid results with ``visible_count`` for the city figures; only the points inside the
-        results' region are drawn (:func:`region_cities`).
+        Point-grid results with ``visible_count`` for the city figures, all of them drawn (the
+        caller chooses the cities: a scenario's figure cities lie in its region).
     caption : str, optional
     formats : sequence of {"png", "svg", "pdf"}
     dpi : float
@@ -1441,8 +1413,6 @@ def draw_figures(results, out_dir, names=None, *, city_results=None, caption=Non
     if unknown:
         raise ValueError(f"unknown figure name(s) {unknown}; allowed: {', '.join(FIGURES)}")
     results = _as_results(results)
-    if city_results is not None:
-        city_results = region_cities(results, city_results)
     out = Path(out_dir)
     written = {}
     for name in names:

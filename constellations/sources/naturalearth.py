@@ -1,7 +1,10 @@
-"""Offline Natural Earth layers: coastlines, country polygons and populated places.
+"""Offline Natural Earth layers: coastlines, country polygons and borders, and populated places.
 
-The GeoJSON files live in ``<data_dir()>/naturalearth/`` (see ``data/naturalearth/README.md``)
-and are read on first use, then cached. Nothing is downloaded. Coordinates are WGS84 degrees;
+The files live in ``<data_dir()>/naturalearth/`` (see ``data/naturalearth/README.md``) and are
+read on first use, then cached. Nothing is downloaded. Two scales: 1:110m GeoJSON (coastlines and
+the admin-0 countries every region and grid uses) and 1:50m admin-0 countries as TopoJSON (from
+world-atlas 2.0.2), decoded here, for regional maps: their coastlines, the land borders between
+countries and each country's detailed outline. Coordinates are WGS84 degrees;
 arrays of vertices are ``(n, 2)`` with columns ``(lon_deg, lat_deg)`` (GeoJSON order), while
 function arguments are ``lat_deg, lon_deg``. Features that cross the antimeridian (Russia, Fiji)
 are split at +/-180 in the data, so rings never wrap.
@@ -24,12 +27,15 @@ from .datafiles import DATA_ENV_VAR, data_dir
 
 __all__ = [
     "DATA_ENV_VAR",
+    "SCALES",
     "cities",
     "coastlines",
+    "country_borders",
     "country_bounds",
     "country_names",
     "country_polygons",
     "data_dir",
+    "places_in_country",
     "points_in_country",
     "points_in_rings",
 ]
@@ -39,6 +45,10 @@ _SUBDIR = "naturalearth"
 _COASTLINE_FILE = "ne_110m_coastline.geojson"
 _COUNTRIES_FILE = "ne_110m_admin_0_countries.geojson"
 _PLACES_FILE = "ne_50m_populated_places_simple.geojson"
+_COUNTRIES_50M_FILE = "countries-50m.topojson"  # world-atlas 2.0.2 countries-50m.json, byte for byte
+
+SCALES = ("110m", "50m")
+"""Natural Earth scales of the coastlines and country outlines (1:110m and 1:50m)."""
 
 # Country attributes matched by country_polygons(), in priority order. ISO_A3/ISO_A2 are "-99"
 # for France, Norway and a few disputed areas; ADM0_A3 (FRA, NOR, ...) covers those.
@@ -135,13 +145,21 @@ def _coastlines(path: str) -> tuple[np.ndarray, ...]:
     return tuple(lines)
 
 
-def coastlines() -> list[np.ndarray]:
-    """Return the 1:110m coastlines as polylines.
+def coastlines(scale: str = "110m") -> list[np.ndarray]:
+    """Return the coastlines as polylines.
+
+    Parameters
+    ----------
+    scale : {"110m", "50m"}
+        ``"110m"``: the 1:110m coastline layer (world maps). ``"50m"``: the outlines of the
+        1:50m land (world-atlas ``land`` object; regional maps), cut where they run along the
+        antimeridian or the south edge of the map, so no false coast is drawn there.
 
     Returns
     -------
     list of numpy.ndarray
-        134 read-only arrays of shape ``(n, 2)``: ``lon_deg`` in [-180, 180], ``lat_deg``.
+        Read-only arrays of shape ``(n, 2)``: ``lon_deg`` in [-180, 180], ``lat_deg``; 134 lines
+        at 1:110m, 1,428 at 1:50m.
 
     Examples
     --------
@@ -149,6 +167,8 @@ def coastlines() -> list[np.ndarray]:
     >>> len(lines), lines[0].shape[1]
     (134, 2)
     """
+    if _check_scale(scale) == "50m":
+        return list(_topology(_layer_path(_COUNTRIES_50M_FILE))["coast"])
     return list(_coastlines(_layer_path(_COASTLINE_FILE)))
 
 
@@ -219,7 +239,7 @@ def country_names() -> list[str]:
     return sorted(_countries(_layer_path(_COUNTRIES_FILE))[0])
 
 
-def country_polygons(name: str) -> list[np.ndarray]:
+def country_polygons(name: str, scale: str = "110m") -> list[np.ndarray]:
     """Return the rings of a country's polygons.
 
     Parameters
@@ -228,12 +248,17 @@ def country_polygons(name: str) -> list[np.ndarray]:
         Case-insensitive ``NAME``, ``NAME_LONG``, ``ADMIN``, ``ISO_A3``, ``ADM0_A3`` or
         ``ISO_A2`` (e.g. ``"france"``, ``"FRA"``, ``"DE"``), or an alias such as ``"USA"``,
         ``"US"``, ``"United States"``, ``"UK"``, ``"Russia"``, ``"DPRK"``, ``"South Korea"``.
+        Names are those of the 1:110m layer at both scales.
+    scale : {"110m", "50m"}
+        ``"50m"``: the 1:50m outline (world-atlas), the feature of the same name, or else of the
+        same ISO 3166-1 numeric code (1:110m ``Swaziland`` is 1:50m ``eSwatini``, 748).
 
     Returns
     -------
     list of numpy.ndarray
         Read-only closed rings of shape ``(n, 2)`` (``lon_deg``, ``lat_deg``): for each polygon
-        its exterior ring followed by its holes (only South Africa has one, around Lesotho).
+        its exterior ring followed by its holes (at 1:110m only South Africa has one, around
+        Lesotho).
 
     Raises
     ------
@@ -247,7 +272,10 @@ def country_polygons(name: str) -> list[np.ndarray]:
     >>> country_polygons("Germany")[0].shape[1]
     2
     """
-    polygons = _countries(_layer_path(_COUNTRIES_FILE))[1][_country_index(name)]
+    if _check_scale(scale) == "50m":
+        polygons = _topology(_layer_path(_COUNTRIES_50M_FILE))["polygons"][_country_50m_index(name)]
+    else:
+        polygons = _countries(_layer_path(_COUNTRIES_FILE))[1][_country_index(name)]
     return [ring for polygon in polygons for ring in polygon]
 
 
@@ -348,6 +376,50 @@ def points_in_country(name: str, lat_deg, lon_deg) -> np.ndarray:
     return inside.reshape(shape)
 
 
+def places_in_country(name: str, places: dict) -> np.ndarray:
+    """Which populated places belong to a country: by their admin-0 name, else by position.
+
+    The 1:110m outlines are coarse: Mumbai, Istanbul, Durban and 109 other places of the
+    1:50m places layer fall outside their own country's polygon. So a place whose admin-0 name
+    is a country of the 1:110m layer (names, codes and aliases as :func:`country_polygons`)
+    belongs to that country; only places whose admin-0 name it does not know (Hong Kong
+    S.A.R., Congo (Kinshasa), ...) are tested against the polygon.
+
+    Parameters
+    ----------
+    name : str
+        Country, as accepted by :func:`country_polygons`.
+    places : dict of numpy.ndarray
+        From :func:`cities`: ``country``, ``lat_deg`` and ``lon_deg`` of shape ``(n,)``.
+
+    Returns
+    -------
+    numpy.ndarray of bool, shape (n,)
+
+    Examples
+    --------
+    >>> places_in_country("India", cities(["Mumbai", "Delhi", "Karachi"])).tolist()
+    [True, True, False]
+    """
+    target = _country_index(name)
+    country = np.asarray(places["country"], dtype=str)
+    known, inside = np.zeros(country.shape, dtype=bool), np.zeros(country.shape, dtype=bool)
+    for admin in np.unique(country):  # a few hundred names at most
+        try:
+            index = _country_index(str(admin))
+        except ValueError:
+            continue
+        sel = country == admin
+        known |= sel
+        inside |= sel & (index == target)
+    unknown = ~known
+    if unknown.any():
+        lat = np.asarray(places["lat_deg"], dtype=float)[unknown]
+        lon = np.asarray(places["lon_deg"], dtype=float)[unknown]
+        inside[unknown] = points_in_country(name, lat, lon)
+    return inside
+
+
 def country_bounds(name: str) -> tuple[float, float, float, float]:
     """Return a country's bounding box over all its polygons.
 
@@ -372,6 +444,138 @@ def country_bounds(name: str) -> tuple[float, float, float, float]:
     lon_min, lat_min = xy.min(axis=0)
     lon_max, lat_max = xy.max(axis=0)
     return float(lat_min), float(lat_max), float(lon_min), float(lon_max)
+
+
+# --------------------------------------------------------------------------- 1:50m (TopoJSON)
+
+
+def _check_scale(scale: str) -> str:
+    if scale not in SCALES:
+        raise ValueError(f"scale = {scale!r}: not a shipped Natural Earth scale; use one of "
+                         + ", ".join(repr(v) for v in SCALES))
+    return scale
+
+
+def _decode_arcs(arcs: Sequence, transform: dict | None) -> list[np.ndarray]:
+    """TopoJSON arcs as absolute ``(n, 2)`` positions.
+
+    With a ``transform``, positions are quantized and delta-encoded: the first position of each
+    arc is absolute, the others are offsets from the previous one, and degrees are
+    ``integer * scale + translate``. All arcs are decoded in one cumulative sum.
+    """
+    lengths = np.array([len(a) for a in arcs], dtype=np.intp)
+    xy = np.concatenate([np.asarray(a, dtype=float).reshape(-1, np.shape(a)[-1])[:, :2] for a in arcs])
+    ends = np.cumsum(lengths)
+    if transform:
+        total = np.cumsum(xy, axis=0)  # integers below 2**53: exact in float64
+        before = np.vstack([np.zeros((1, 2)), total[ends[:-1] - 1]])  # sums before each arc
+        xy = ((total - np.repeat(before, lengths, axis=0)) * np.asarray(transform["scale"], float)
+              + np.asarray(transform["translate"], float))
+    return [_frozen(a) for a in np.split(xy, ends[:-1])]
+
+
+def _ring(arc_ids: Sequence[int], arcs: Sequence[np.ndarray]) -> np.ndarray:
+    """One ring from its arcs: ``~i`` is arc ``i`` reversed; consecutive arcs share an end point."""
+    parts = []
+    for k, i in enumerate(arc_ids):
+        arc = arcs[i] if i >= 0 else arcs[~i][::-1]
+        parts.append(arc if k == 0 else arc[1:])
+    return _frozen(np.concatenate(parts))
+
+
+def _polygon_arcs(geometry: dict) -> list:
+    """A Polygon or MultiPolygon geometry's arc indices as a list of polygons of rings."""
+    kind = geometry.get("type")
+    if kind == "Polygon":
+        return [geometry["arcs"]]
+    if kind == "MultiPolygon":
+        return list(geometry["arcs"])
+    return []  # null geometry
+
+
+def _split_at_map_edges(line: np.ndarray) -> list[np.ndarray]:
+    """Cut a closed land outline where it runs along the antimeridian or the south pole line."""
+    lon, lat = line[:, 0], line[:, 1]
+    edge = ((np.abs(lon[:-1]) >= 180.0 - 1e-9) & (lon[1:] == lon[:-1])) | (
+        (lat[:-1] <= -89.99) & (lat[1:] <= -89.99))
+    pieces = np.split(line, np.flatnonzero(edge) + 1) if edge.any() else [line]
+    return [_frozen(p.copy()) for p in pieces if len(p) >= 2]
+
+
+def _decode_topology(topology: dict) -> dict:
+    """The countries, their shared borders and the land outlines of a world-atlas topology.
+
+    Returns
+    -------
+    dict
+        ``names`` (tuple of str, the ``name`` property), ``ids`` (tuple of str, ISO 3166-1
+        numeric, ``""`` if none), ``polygons`` (per country, a tuple of polygons, each a tuple of
+        rings), ``borders`` (tuple of polylines: the arcs that two different countries share) and
+        ``coast`` (tuple of polylines: the ``land`` object's rings, cut at the map edges).
+    """
+    arcs = _decode_arcs(topology["arcs"], topology.get("transform"))
+    names, ids, polygons = [], [], []
+    users = np.zeros(len(arcs), dtype=int)
+    for geometry in topology["objects"]["countries"]["geometries"]:
+        parts = _polygon_arcs(geometry)
+        names.append(str(geometry.get("properties", {}).get("name", "")))
+        ids.append(str(geometry.get("id", "") or ""))
+        polygons.append(tuple(tuple(_ring(r, arcs) for r in poly) for poly in parts))
+        used = {i if i >= 0 else ~i for poly in parts for ring in poly for i in ring}
+        users[list(used)] += 1
+    coast = []
+    if "land" in topology["objects"]:
+        for geometry in topology["objects"]["land"]["geometries"]:
+            for poly in _polygon_arcs(geometry):
+                for ring in poly:
+                    coast += _split_at_map_edges(_ring(ring, arcs))
+    return {"names": tuple(names), "ids": tuple(ids), "polygons": tuple(polygons),
+            "borders": tuple(arcs[i] for i in np.flatnonzero(users >= 2)), "coast": tuple(coast)}
+
+
+@functools.lru_cache(maxsize=4)
+def _topology(path: str) -> dict:
+    with open(path, encoding="utf-8") as f:
+        return _decode_topology(json.load(f))
+
+
+def _country_50m_index(name: str) -> int:
+    """The 1:50m feature of a 1:110m country: same name (NAME, NAME_LONG, ADMIN), else ISO numeric."""
+    props = _features(_layer_path(_COUNTRIES_FILE))[_country_index(name)]["properties"]
+    topology = _topology(_layer_path(_COUNTRIES_50M_FILE))
+    by_name = {_norm(n): i for i, n in reversed(list(enumerate(topology["names"])))}
+    for key in ("NAME", "NAME_LONG", "ADMIN"):
+        if _norm(props.get(key, "")) in by_name:
+            return by_name[_norm(props[key])]
+    for key in ("ISO_N3", "UN_A3"):
+        code = str(props.get(key, "")).lstrip("0")
+        if code and code != "-99":
+            for i, other in enumerate(topology["ids"]):
+                if other.lstrip("0") == code:
+                    return i
+    raise ValueError(f"country {name!r} ({props['NAME']}) has no 1:50m outline in "
+                     f"{_COUNTRIES_50M_FILE} (no feature of that name or ISO numeric code "
+                     f"{props.get('ISO_N3')}); use scale='110m'")
+
+
+def country_borders() -> list[np.ndarray]:
+    """Return the 1:50m land borders between countries (no coastlines) as polylines.
+
+    Each border is a TopoJSON arc that two different countries share, so every border is drawn
+    once; the coast is :func:`coastlines` ``("50m")``.
+
+    Returns
+    -------
+    list of numpy.ndarray
+        Read-only arrays of shape ``(n, 2)``: ``lon_deg``, ``lat_deg``.
+
+    Examples
+    --------
+    >>> lines = country_borders()
+    >>> len(lines) > 300, lines[0].shape[1]
+    (True, 2)
+    """
+    return list(_topology(_layer_path(_COUNTRIES_50M_FILE))["borders"])
 
 
 # --------------------------------------------------------------------------- cities
