@@ -19,7 +19,7 @@ import pandas as pd
 
 from ..atomic import atomic_write_text
 from ..pages import escape_markdown, markdown_table, write_index
-from ..plotting.coverage_figures import headline_numbers, points_in_region
+from ..plotting.coverage_figures import headline_numbers
 from ..plotting.style import format_count, format_duration_s, format_percent, result_label
 from ..result import latitude_bands, summary
 
@@ -137,6 +137,7 @@ def summary_table(results, city_results=None, *, band_edges_deg=BAND_EDGES_DEG):
                          f"{len(results)} results; pass None for constellations without cities")
     base = summary(list(results))
     bands = latitude_bands(list(results), edges_deg=band_edges_deg, absolute=True)
+    nfold = results[0]["nfold"].values if "nfold" in results[0].coords else ()  # population columns
     rows = []
     for i, ds in enumerate(results):
         b = base.iloc[i]
@@ -162,7 +163,7 @@ def summary_table(results, city_results=None, *, band_edges_deg=BAND_EDGES_DEG):
             row[f"coverage_time_{label}"] = r["coverage_time"]
             row[f"revisit_mean_s_{label}"] = r["revisit_mean_s"]
             row[f"revisit_max_s_{label}"] = r["revisit_max_s"]
-        row.update(_population_row(city_results[i], results))
+        row.update(_population_row(city_results[i], nfold))
         row.update(boundary=ds.attrs["boundary"], start_utc=ds.attrs["start_utc"],
                    duration_s=float(ds.attrs["duration_s"]), step_s=float(ds.attrs["step_s"]),
                    min_elevation_deg=str(ds.attrs["min_elevation_deg"]))
@@ -170,10 +171,16 @@ def summary_table(results, city_results=None, *, band_edges_deg=BAND_EDGES_DEG):
     return pd.DataFrame(rows)
 
 
-def _population_row(cds, results) -> dict:
-    """Population-weighted numbers over the city sample inside the results' region."""
+def _population_row(cds, nfold) -> dict:
+    """Population-weighted numbers over the run's city sample.
+
+    The sample is the points of ``cds`` whose ``population_sample`` is true (all, if that
+    coordinate is absent), weighted by population (``weight``). The scenario layer draws it from
+    the region itself (a country's own places, a city list's own cities:
+    :meth:`constellations.app.scenario.Scenario.build_city_grid`), so every point of it counts,
+    a coastal city off the grid's cells included.
+    """
     nan = float("nan")
-    nfold = results[0]["nfold"].values if "nfold" in results[0].coords else []
     out = {"coverage_time_population": nan, "revisit_mean_s_population": nan, "visible_mean_population": nan,
            **{f"time_{int(n)}plus_in_view_population": nan for n in nfold if int(n) >= 2},
            "population_cities": 0, "population": 0.0}
@@ -182,17 +189,6 @@ def _population_row(cds, results) -> dict:
     w = cds["weight"].values.astype(float)
     if "population_sample" in cds.coords:
         w = np.where(cds["population_sample"].values.astype(bool), w, 0.0)
-    names = [str(n) for n in cds["name"].values] if "name" in cds.coords else None
-    inside = points_in_region(results, cds["lat_deg"].values, cds["lon_deg"].values, names)
-    if not np.isfinite(float(results[0].attrs.get("grid_spacing_deg", np.nan))):
-        # a city-list run: its own points (weighted by population) are the sample
-        ds = results[0]
-        grid_w = ds["weight"].values.astype(float)
-        same = names is not None and "name" in ds.coords
-        if same:
-            own = {str(n): k for k, n in enumerate(ds["name"].values)}
-            w = np.array([grid_w[own[n]] if n in own else 0.0 for n in names])
-    w = np.where(inside, w, 0.0)
     if not (w > 0).any():
         return out
     out.update(coverage_time_population=_wmean(cds["coverage_time_fraction"].values, w),
