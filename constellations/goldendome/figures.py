@@ -7,9 +7,9 @@ other figure), a bold title that says what is shown for which constellation and 
 labels with units, whole-number ticks for counts, counts with thousands separators and a caption strip
 stating the window and the model's limits. Time series are small multiples, one panel per site, so no
 site is left out and no two share a colour; stretches below the salvo size or the stereo threshold are
-shaded. The map is the coverage figures' Equal Earth map
-(:func:`constellations.plotting.coverage_figures.maps_into`). Save with
-:func:`constellations.plotting.style.save_figure`; :data:`GOLDEN_DOME_FIGURE_CAPTIONS` gives the
+shaded, and a stereo threshold lost on a dense layer's count axis (2 of some 250) is pointed at. The
+map is the coverage figures' Equal Earth map (:func:`constellations.plotting.coverage_figures.maps_into`).
+Save with :func:`constellations.plotting.style.save_figure`; :data:`GOLDEN_DOME_FIGURE_CAPTIONS` gives the
 index page's one-line explanations by figure kind, also for numbered file stems (``tracking_2``).
 """
 
@@ -341,6 +341,21 @@ def _share_text(share: float) -> str:
     return text
 
 
+LOW_THRESHOLD_SHARE = 0.1  # a threshold below this share of the count axis is labelled with an arrow
+
+
+def _point_at_threshold(ax, threshold: int, fewest: int) -> None:
+    """Label a threshold too close to the x axis to be read: an arrow onto the dashed line, with the
+    fewest in view next to the number needed."""
+    ax.annotate(f"{format_count(threshold)} needed for stereo; fewest in view {format_count(fewest)}",
+                xy=(0.9, threshold), xycoords=ax.get_yaxis_transform(), xytext=(0.9, 0.3),
+                textcoords="axes fraction", ha="right", va="bottom", fontsize=7, color="0.15", zorder=6,
+                arrowprops={"arrowstyle": "->", "color": "0.15", "lw": 0.8, "relpos": (1.0, 0.0),
+                            "shrinkA": 0, "shrinkB": 0},
+                bbox={"boxstyle": "round,pad=0.25", "facecolor": "white", "edgecolor": "none",
+                      "alpha": 0.85})
+
+
 def tracking_timeseries(ds, *, sites=None):
     """Sensor satellites seeing each launch area over time, one small panel per site, stereo threshold.
 
@@ -356,7 +371,8 @@ def tracking_timeseries(ds, *, sites=None):
     matplotlib.figure.Figure
         Each panel: sensors in view (filled steps), the stereo threshold (dashed) and the stretches
         below it (shaded); its title gives the share of time at or above the threshold and the
-        longest stretch below it.
+        longest stretch below it. A threshold under a tenth of the count axis (2 of some 250 for
+        a dense layer) is pointed at by an arrow that also gives the fewest in view.
     """
     names = _site_names(ds, sites)
     m = int(ds.attrs.get("min_sensors", 2))
@@ -378,6 +394,10 @@ def tracking_timeseries(ds, *, sites=None):
         _series_panel(ax, t_h, ds["sensors_in_view"].sel(site=name).values, m, colour,
                       f"{name}\n{m}+ in view {_share_text(share)} of the time; "
                       f"longest below: {below}")
+    top = axes[0].get_ylim()[1]  # shared by every panel, now that all are drawn
+    if m < LOW_THRESHOLD_SHARE * top:  # the dashed line lies on the x axis: say where it is
+        for ax, name in zip(axes, names, strict=True):
+            _point_at_threshold(ax, m, int(ds["sensors_in_view"].sel(site=name).values.min()))
     _finish_panels(main, axes, ncols, "sensors in view")
     main.legend(handles=_legend_handles(colour, f"stereo: {m} sensors", f"fewer than {m} in view"),
                 loc="outside lower center", ncols=3, fontsize=7.5, frameon=False)

@@ -65,6 +65,21 @@ def _in_reach_rows(ds, reach_name: str, k_max: int) -> list[dict]:
     return rows
 
 
+def _layer_text(constellation) -> str:
+    """A constellation's name with its size, unless the name already says it."""
+    name, n = constellation.name, f"{len(constellation):,}"
+    return name if n in name else f"{name} ({n} satellites)"
+
+
+def _sites_text(sites) -> str:
+    """``"10 launch areas in North Korea, Iran, Russia and China"`` or ``"Sohae (North Korea)"``."""
+    if len(sites) == 1:
+        return f"{sites[0].name} ({sites[0].country})"
+    countries = list(dict.fromkeys(s.country for s in sites))
+    where = countries[0] if len(countries) == 1 else ", ".join(countries[:-1]) + " and " + countries[-1]
+    return f"{len(sites)} launch areas in {where}"
+
+
 def run_sizing_scenario(scenario: SizingScenario, out_dir, *, scheduler: str | None = None,
                         serial: bool = False, n_workers: int = 2, progress: bool | None = None,
                         log=print) -> dict:
@@ -85,7 +100,8 @@ def run_sizing_scenario(scenario: SizingScenario, out_dir, *, scheduler: str | N
     -------
     dict
         ``written`` (list of paths), ``in_reach`` (DataFrame), ``sizing`` (Dataset), ``published``
-        (DataFrame), ``tracking`` (DataFrame or None), ``sweep`` (SweepResult).
+        (DataFrame), ``tracking`` (DataFrame or None), ``sweep`` (SweepResult), ``titles`` (figure
+        file stem -> heading saying what it shows for which layer and sites, for the index page).
     """
     import pandas as pd
 
@@ -97,6 +113,8 @@ def run_sizing_scenario(scenario: SizingScenario, out_dir, *, scheduler: str | N
     met = scenario.metrics
     layer = preset(met.constellation)
     rows, figure_ds = [], None
+    titles: dict[str, str] = {}
+    where = _sites_text(sites)
     t0 = time.perf_counter()
     for reach in scenario.reaches:
         ds = reach_metrics(layer, sites, reach, start, duration_s, step_s, k_max=met.k_max,
@@ -112,6 +130,9 @@ def run_sizing_scenario(scenario: SizingScenario, out_dir, *, scheduler: str | N
         figure_ds = reach_metrics(layer, sites, met.figure_reach, start, duration_s, step_s)
     written += save_figure(figures.in_reach_timeseries(figure_ds, k=met.k_max, hours=met.figure_hours),
                            out / "in_reach_timeseries")
+    shown_h = min(met.figure_hours, duration_s / 3600)  # a short window is shown whole
+    titles["in_reach_timeseries"] = (f"{_layer_text(layer)}: interceptors in reach of {where}, first "
+                                     f"{shown_h:g} h (reach '{met.figure_reach.name}')")
     if scenario.map is not None:
         t0 = time.perf_counter()
         mp = scenario.map
@@ -119,6 +140,8 @@ def run_sizing_scenario(scenario: SizingScenario, out_dir, *, scheduler: str | N
                                    duration_s, mp.step_s)
         written.append(save(map_ds, out / "mean_in_reach_map.nc"))
         written += save_figure(figures.mean_in_reach_map(map_ds, sites=sites), out / "mean_in_reach_map")
+        titles["mean_in_reach_map"] = (f"{_layer_text(layer)}: mean interceptors in reach of a launch "
+                                       f"anywhere on Earth (reach '{mp.reach.name}')")
         log(f"mean-in-reach map ({len(map_ds['cell']):,} cells): {time.perf_counter() - t0:.1f} s")
     sz = scenario.sizing
     sizing, sweep = sizing_sweep(sz.ks, [dataclasses.asdict(r) for r in sz.reaches], sz.families,
@@ -134,6 +157,9 @@ def run_sizing_scenario(scenario: SizingScenario, out_dir, *, scheduler: str | N
     sizing_df = sizing_df[[c for c in keep if c in sizing_df]]
     published = compare_published(sizing)
     written += save_figure(figures.sizing_curves(sizing), out / "sizing_curves")
+    titles["sizing_curves"] = (f"Walker layers needed for k interceptors in reach of "
+                               f"{_sites_text(list(sz.sites))} {100 * sz.share:g} % of the time, next to "
+                               "the published sizes")
     tracking_df = None
     if scenario.tracking is not None:
         tr_rows = []
@@ -141,6 +167,9 @@ def run_sizing_scenario(scenario: SizingScenario, out_dir, *, scheduler: str | N
             tr = tracking_metrics(sensors, sites, start, duration_s, step_s,
                                   min_sensors=scenario.tracking.min_sensors)
             written += save_figure(figures.tracking_timeseries(tr), out / f"tracking_{i + 1}")
+            titles[f"tracking_{i + 1}"] = (f"Stereo tracking of {where} (at least "
+                                           f"{scenario.tracking.min_sensors} sensors in view) by "
+                                           f"{_layer_text(sensors)}")
             tr_rows += [{"sensors": sensors.name, "satellites": len(sensors), "site": str(site),
                          "mean_in_view": float(tr["sensors_mean"][j]),
                          "min_in_view": int(tr["sensors_min"][j]),
@@ -168,7 +197,7 @@ def run_sizing_scenario(scenario: SizingScenario, out_dir, *, scheduler: str | N
     md += [f"Sizing sweep: {sweep.report()}", ""]
     written.append(atomic_write_text(out / "summary.md", "\n".join(md)))
     return {"written": written, "in_reach": in_reach, "sizing": sizing, "published": published,
-            "tracking": tracking_df, "sweep": sweep}
+            "tracking": tracking_df, "sweep": sweep, "titles": titles}
 
 
 def run_scenario(path_or_name="golden_dome_sizing", out_dir="results/golden_dome_sizing", *,
@@ -208,5 +237,6 @@ def run_scenario(path_or_name="golden_dome_sizing", out_dir="results/golden_dome
                     figures={p.stem: [p] for p in pngs},
                     data_files=[p for p in run["written"] if p not in pngs], tables=tables,
                     note="Every reach assumption and its source: summary.md and "
-                         "constellations/data/threats.toml.", captions=figures.GOLDEN_DOME_FIGURE_CAPTIONS)
+                         "constellations/data/threats.toml.", captions=figures.GOLDEN_DOME_FIGURE_CAPTIONS,
+                    titles=run["titles"])
     return relocate(run, out, target)
