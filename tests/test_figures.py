@@ -430,23 +430,6 @@ def test_nfold_map_picks_a_level_that_tells_them_apart(results):
     assert any("at least 2 satellites" in t for t in _texts(fig))
 
 
-def test_points_in_region_keeps_a_country_runs_own_cities():
-    import xarray as xr
-
-    from constellations.sources import regions
-
-    grid = regions.country_grid("Kenya", spacing_deg=1.0)
-    region = xr.Dataset(coords={"lat_deg": ("cell", grid.lat_deg), "lon_deg": ("cell", grid.lon_deg)},
-                        attrs={"grid": grid.name, "grid_spacing_deg": 1.0})
-    cities = cs.city_grid(["Nairobi", "Mombasa", "Berlin", "Washington", "Pyongyang"])
-    inside = F.coverage_figures.points_in_region([region], cities.lat_deg, cities.lon_deg,
-                                                 list(cities.names))
-    assert {str(n): bool(x) for n, x in zip(cities.names, inside, strict=True)} == {
-        "Nairobi": True, "Mombasa": True, "Berlin": False, "Washington, D.C.": False, "Pyongyang": False}
-    world = region.assign_attrs(grid="global 1 deg equal-area")
-    assert F.coverage_figures.points_in_region([world], cities.lat_deg, cities.lon_deg).all()
-
-
 def test_country_maps_draw_borders(results):
     ds = results[0]
     keep = np.flatnonzero((np.abs(ds["lat_deg"].values - 45) < 20) & (np.abs(ds["lon_deg"].values) < 40))

@@ -56,7 +56,6 @@ __all__ = [
     "maps_into",
     "nfold_level",
     "nfold_map",
-    "points_in_region",
     "revisit_cdf",
     "uninformative_reason",
 ]
@@ -532,47 +531,6 @@ def nfold_level(results) -> int:
                 float(np.nanstd(means)) if len(means) > 1 else 0.0, n)
 
     return max(candidates, key=score)
-
-
-def points_in_region(results, lat_deg, lon_deg, names=None) -> np.ndarray:
-    """Which points lie inside the region the results were computed over.
-
-    Parameters
-    ----------
-    results : list of xarray.Dataset
-        Area results (a global or regional ring grid) or point results (named points).
-    lat_deg, lon_deg : array_like, shape (n,)
-        The points, degrees.
-    names : sequence of str, optional
-        The points' names; for point results a point is inside when its name is one of theirs.
-
-    Returns
-    -------
-    numpy.ndarray of bool, shape (n,)
-        Global grids contain every point. A regional ring grid contains the points within one grid
-        spacing (great circle) of one of its cell centres, so a country grid keeps its own cities
-        and drops Berlin from a Kenya run.
-    """
-    lat = np.asarray(lat_deg, dtype=float).ravel()
-    lon = np.asarray(lon_deg, dtype=float).ravel()
-    ds = results[0]
-    spacing = float(ds.attrs.get("grid_spacing_deg", np.nan))
-    if not np.isfinite(spacing):
-        if names is None or "name" not in ds.coords:
-            return np.ones(lat.shape, dtype=bool)
-        own = {str(n) for r in results for n in r["name"].values}
-        return np.array([str(n) in own for n in names], dtype=bool)
-    if str(ds.attrs.get("grid", "")).startswith("global") and "band" not in str(ds.attrs.get("grid", "")):
-        return np.ones(lat.shape, dtype=bool)
-    from scipy.spatial import cKDTree
-
-    def unit(la, lo):
-        la, lo = np.radians(la), np.radians(lo)
-        return np.column_stack([np.cos(la) * np.cos(lo), np.cos(la) * np.sin(lo), np.sin(la)])
-
-    cells = unit(ds["lat_deg"].values.astype(float), ds["lon_deg"].values.astype(float))
-    dist, _ = cKDTree(cells).query(unit(lat, lon))
-    return dist <= 2.0 * np.sin(np.radians(spacing) / 2.0) + 1e-12
 
 
 def _regional(extent) -> bool:
