@@ -395,14 +395,15 @@ class WindowFinder:
         lat_c, lon_c = lat[ctr], lon[ctr]
         if np.ndim(radius_km) == 1 and self.fixed_radius_km is None:
             self._set_fixed(np.asarray(radius_km, dtype=float))
+        unit = None
         if self.fixed_radius_km is not None:
             lam_c = np.broadcast_to(self._footprint(self.fixed_radius_km), lat_c.shape)
             widen = np.broadcast_to(self.delta_fixed + self.margin_fixed, lat_c.shape)
         else:
             lam_all = np.where(bad, -1.0, self._footprint(np.where(bad, EARTH_RADIUS_KM + 500, radius)))
-            u = _unit(lat, lon)
+            unit = _unit(lat, lon)  # (n_node, n_sat, 3), also for candidates and refinement
             with np.errstate(invalid="ignore"):
-                step_angle = np.arccos(np.clip(np.sum(u[1:] * u[:-1], axis=-1), -1.0, 1.0))
+                step_angle = np.arccos(np.clip(np.sum(unit[1:] * unit[:-1], axis=-1), -1.0, 1.0))
                 dlam = np.abs(np.diff(lam_all, axis=0))
             step_angle = np.where(bad[1:] | bad[:-1], 0.0, step_angle)
             dlam = np.where(bad[1:] | bad[:-1], 0.0, dlam)
@@ -440,12 +441,14 @@ class WindowFinder:
         self.stats["undecided"] += n_und
         pieces = []
         if n_und and kernels.backend() == "numba":  # 4.-5. fused and compiled, pair by pair
-            pieces.append(self._compiled_pairs(k_first, n0, lat, lon, lat_c, lon_c, lam_in, lam_out,
-                                               undecided, covered, radius, bad))
+            pieces.append(self._compiled_pairs(k_first, n0, _unit(lat, lon) if unit is None else unit,
+                                               lat_c, lon_c, lam_in, lam_out, undecided, covered,
+                                               radius, bad))
         elif n_und:
             # 4. candidates within lam_out, then pairs settled by a satellite within lam_in
             kept = []
-            unit = _unit(lat, lon)  # (n_node, n_sat, 3): every node once, for candidates and refinement
+            if unit is None:  # (n_node, n_sat, 3): every node once, for candidates and refinement
+                unit = _unit(lat, lon)
             unit_c = unit[ctr]
             cos_in = np.where(lam_in > 0, np.cos(np.maximum(lam_in, 0.0)), 2.0)  # 2: never
             cos_out = np.where(lam_out > 0, np.cos(np.maximum(lam_out, 0.0)), 2.0)
@@ -474,7 +477,7 @@ class WindowFinder:
         cells = np.concatenate([p[0] for p in pieces])
         return cells, np.concatenate([p[1] for p in pieces]), np.concatenate([p[2] for p in pieces])
 
-    def _compiled_pairs(self, k_first, n0, lat, lon, lat_c, lon_c, lam_in, lam_out, undecided, covered,
+    def _compiled_pairs(self, k_first, n0, unit, lat_c, lon_c, lam_in, lam_out, undecided, covered,
                         radius, bad):
         """Steps 4 and 5 compiled: the covered pieces of the undecided pairs; marks ``covered``.
 
@@ -497,7 +500,6 @@ class WindowFinder:
         pair_work = n_und * (PAIR_SEARCH_NS + RING_VISIT_NS * 2.0 * e_out)
         cos_in = np.where(lam_in > 0, np.cos(np.maximum(lam_in, 0.0)), 2.0)  # 2: never
         cos_out = np.where(lam_out > 0, np.cos(np.maximum(lam_out, 0.0)), 2.0)
-        unit = _unit(lat, lon)
         if self.grid.is_ring_grid and ring_work < pair_work:
             shape = lat_c.shape
             ctr = self.q * np.arange(k_first, k_first + n_int) - n0
