@@ -267,8 +267,9 @@ class CountStream:
     """The one streaming coverage loop: propagate a time chunk, form footprints, count per cell.
 
     Every analysis of the package (:func:`analyze`, the deployment race's snapshots, the Golden
-    Dome in-reach maps) iterates over this object, so a fix here reaches all of them. Chunks come
-    in time order; with ``threads > 1`` they are counted on worker threads ahead of the consumer.
+    Dome in-reach maps and tracking layer) iterates over this object, so a fix here reaches all of
+    them. Chunks come in time order; with ``threads > 1`` they are counted on worker threads ahead
+    of the consumer.
     Footprints are computed once when the source's propagator says they are fixed
     (``fixed_footprints``: circular orbits) and at every step otherwise (SGP4); satellites with
     NaN states (failed propagation) are never visible.
@@ -295,9 +296,10 @@ class CountStream:
         Also find the exact access windows: each chunk then yields a third item, the covered pieces
         ``(cell, start_s, end_s)`` of its classification intervals (the last chunk's include the final
         half step up to ``T``). With ``columns``, a list of one finder (or ``None``: no pieces) per
-        subset, finder ``i`` made for the satellites ``concatenate(columns[:i + 1])`` in that order
-        (nested snapshots); the third item is then a list of pieces, one per finder. All the finders
-        share one propagation per chunk.
+        subset, finder ``i`` made for the satellites ``columns[i]`` in that order; the third item is
+        then a list of pieces, one per finder (cell indices of the grid, times of the whole stream),
+        all from one propagation per chunk. Level-1 coverage of a union of subsets is the union of
+        their pieces (the deployment race's nested snapshots).
     criterion : tuple, optional
         ``(min_elevation_rad, max_nadir_rad, earth)``: count with the kernels' ``count_elevation``
         (WGS84 or sphere) instead of the footprints of ``radius_rad`` (used with ``windows``);
@@ -330,7 +332,7 @@ class CountStream:
         self.step_s = float(step_s)
         self.radius_rad = radius_rad
         self.columns = None if columns is None else [np.asarray(c, dtype=np.int64) for c in columns]
-        self.windows, self._prefixes = self._check_windows(windows)
+        self.windows, self._per_subset = self._check_windows(windows)
         self.threads = _check_threads(threads) or min(2, os.cpu_count() or 1)
         n_sat = self.prop.n_sat
         self._never_visible = np.zeros(n_sat, dtype=bool)  # NaN state at a step (protocol: failed)
@@ -348,31 +350,29 @@ class CountStream:
             self._fixed_lam = self._radius(radius_km, slice(None))
 
     def _check_windows(self, windows):
-        """The finders and, with ``columns``, the satellites of each (cumulative subsets)."""
+        """The finders, checked against ``columns``; and whether there is one per subset."""
         if windows is None:
-            return None, None
+            return None, False
         if self.columns is None:
             if isinstance(windows, list | tuple):
-                raise ValueError("windows: a list of finders needs columns (one finder per cumulative "
-                                 "subset); give one WindowFinder for all the satellites")
-            return windows, None
+                raise ValueError("windows: a list of finders needs columns (one finder per subset); "
+                                 "give one WindowFinder for all the satellites")
+            return windows, False
         if not isinstance(windows, list | tuple) or len(windows) != len(self.columns):
             raise ValueError(f"windows: with columns ({len(self.columns)} subsets) give a list of as many "
-                             "finders (None where a prefix has no finder), finder i for the satellites "
-                             "concatenate(columns[:i + 1])")
-        prefixes = [np.concatenate(self.columns[:i + 1]) for i in range(len(self.columns))]
-        for i, (finder, sats) in enumerate(zip(windows, prefixes, strict=True)):
+                             "finders (None for a subset without one), finder i for the satellites "
+                             "columns[i]")
+        for i, (finder, sats) in enumerate(zip(windows, self.columns, strict=True)):
             if finder is not None and finder.n_sat != sats.size:
-                raise ValueError(f"windows[{i}] was made for {finder.n_sat} satellites, but "
-                                 f"columns[:{i + 1}] hold {sats.size}; build finder i from the satellites "
-                                 "concatenate(columns[:i + 1])")
-        return list(windows), prefixes
+                raise ValueError(f"windows[{i}] was made for {finder.n_sat} satellites, but columns[{i}] "
+                                 f"holds {sats.size}; build finder i from the satellites columns[i]")
+        return list(windows), True
 
     def _finders(self):
         """The window finders (none, one, or one per cumulative subset)."""
         if self.windows is None:
             return []
-        return [w for w in self.windows if w is not None] if self._prefixes is not None else [self.windows]
+        return [w for w in self.windows if w is not None] if self._per_subset else [self.windows]
 
     def excluded_satellites(self) -> int:
         """Satellites whose state was NaN (failed, not physical) at one counted step or more, so far."""
@@ -428,14 +428,14 @@ class CountStream:
         lat, lon = lat_all[rows], lon_all[rows]
         self._mark_failed(lat)
         lat, lon = np.where(np.isfinite(lat), lat, 0.0), np.where(np.isfinite(lon), lon, 0.0)
-        if self._prefixes is None:
+        if not self._per_subset:
             counts = self._count_columns(lat, lon, radius_km, slice(None))
             return t_all[rows], counts, self.windows.chunk_pieces(k0, k_last, lat_all, lon_all, radius_all)
         counts = [self._count_columns(lat, lon, radius_km, c) if c.size
                   else np.zeros((rows.size, len(self.grid)), dtype=np.int32) for c in self.columns]
         pieces = [None if finder is None else finder.chunk_pieces(
                   k0, k_last, lat_all[:, sats], lon_all[:, sats], radius_all[..., sats])
-                  for finder, sats in zip(self.windows, self._prefixes, strict=True)]
+                  for finder, sats in zip(self.windows, self.columns, strict=True)]
         return t_all[rows], counts, pieces
 
     def _count_columns(self, lat, lon, radius_km, columns):

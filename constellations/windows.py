@@ -59,14 +59,15 @@ Algorithm, per classification interval ``I_k = [t_k - step/2, t_k + step/2]`` (c
 6. **Union.** Covered pieces of every cell (whole intervals from step 3, refined pieces from step 5)
    are merged over satellites and time by :class:`constellations.metrics.WindowAccumulator`.
 
-**Level k** (``level > 1``: at least k satellites in view at once, e.g. stereo tracking; NumPy
-only): step 3 counts all the satellites (no subset) and an interval is covered throughout when at
-least k are within ``lambda - delta - m``; a (cell, interval) pair with fewer than k candidates
-within ``lambda + delta + m`` is uncovered throughout. For the other pairs every candidate within
-``lambda - delta - m`` is in view throughout the interval and the others are refined as in step 5;
-a sweep over each pair's in-view pieces (+1 at a start, -1 at an end, sorted by time, running sum)
-keeps the runs where at least k are in view, and step 6 merges them. The guarantee below holds for
-the k-fold windows (each end is a crossing of one satellite, located as in step 5).
+**Level k** (``level > 1``: at least k satellites in view at once, e.g. stereo tracking; the
+candidate search and the sweep are NumPy, :meth:`WindowFinder._level_pieces`): step 3 counts all the
+satellites (no subset) and an interval is covered throughout when at least k are within ``lambda -
+delta - m``; a (cell, interval) pair with fewer than k candidates within ``lambda + delta + m`` is
+uncovered throughout. For the other pairs every candidate within ``lambda - delta - m`` is in view
+throughout the interval and the others are refined as in step 5; a sweep over each pair's in-view
+pieces (+1 at a start, -1 at an end, sorted by time, running sum) keeps the runs where at least k
+are in view, and step 6 merges them. The guarantee below holds for the k-fold windows (each end is a
+crossing of one satellite, located as in step 5).
 
 Guarantee: every access and every gap longer than ``resolution_s`` is found and its ends are located
 to within ``resolution_s / 2`` (given the propagator's positions and the interpolation bound above);
@@ -291,7 +292,8 @@ class WindowFinder:
         The spherical kernel of ``grid`` (built when not given).
     level : int
         Coverage level: a cell is covered while at least ``level`` satellites are in view (1:
-        coverage; 2: stereo tracking). ``level > 1`` runs the NumPy sweep (module docstring).
+        coverage; 2: stereo tracking). ``level > 1`` runs the NumPy candidate search and sweep
+        (module docstring); the refinement of each triple is the same as for level 1.
 
     Notes
     -----

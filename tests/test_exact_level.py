@@ -221,3 +221,18 @@ def test_exact_snapshots_do_not_depend_on_the_step():
         np.testing.assert_allclose(out["coverage_time_fraction"], runs[0]["coverage_time_fraction"],
                                    atol=10 / (3 * 3600.0))  # a few accesses' ends, each within 0.5 s
         np.testing.assert_allclose(out["revisit_max_s"], runs[0]["revisit_max_s"], atol=1.0)
+
+
+def test_count_stream_window_lists_are_checked():
+    c = cs.walker_delta(12, 3, 1, 550.0, 53.0)
+    grid = cs.global_grid(spacing_deg=30.0)
+    radius = cs.engine.elevation_footprint(c.min_elevation_deg_per_sat())
+    finder = WindowFinder(grid, 10, 60.0, c.min_elevation_deg_per_sat()[:4], c.max_nadir_deg_per_sat()[:4])
+    with pytest.raises(ValueError, match="a list of finders needs columns"):
+        cs.engine.CountStream(c, grid, START, 10, 60.0, radius_rad=radius, windows=[finder])
+    with pytest.raises(ValueError, match="give a list of as many finders"):
+        cs.engine.CountStream(c, grid, START, 10, 60.0, radius_rad=radius, windows=finder,
+                              columns=[np.arange(4), np.arange(4, 12)])
+    with pytest.raises(ValueError, match=r"windows\[1\] was made for 4 satellites, but columns\[1\] holds 8"):
+        cs.engine.CountStream(c, grid, START, 10, 60.0, radius_rad=radius, windows=[finder, finder],
+                              columns=[np.arange(4), np.arange(4, 12)])

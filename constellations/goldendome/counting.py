@@ -14,11 +14,17 @@ over (time, satellite) chunks.
 The time ``t`` of a count is the moment the SBI is ordered to fire (launch + ``t_d``); over a window
 in which a launch can come at any moment the statistics do not depend on that shift.
 
-Model limits, stated in every result's attributes (:data:`MODEL_LIMITS`): the engagement point is
-straight above the launch site (the missile's downrange travel during boost is ignored); flyout is a
-straight line at an average speed (no gravity turn, no orbital velocity bookkeeping); one SBI engages
-one missile and is not shared between sites; no SBI is lost to failures, fuel state or prior
-engagements.
+The tracking layer (:func:`tracking_metrics`) is line of sight, not reach: sensors seen from sites at
+height 0 on the WGS84 ellipsoid above a minimum geodetic elevation (the coverage engine's criterion,
+:data:`TRACKING_MODEL`); the share of time with at least ``min_sensors`` in view and the longest
+stretch with fewer come from exact ``min_sensors``-fold access windows
+(:class:`constellations.windows.WindowFinder` with ``level``), the per-step counts stay sampled.
+
+Model limits of the reach, stated in every in-reach result's attributes (:data:`MODEL_LIMITS`): the
+engagement point is straight above the launch site (the missile's downrange travel during boost is
+ignored); flyout is a straight line at an average speed (no gravity turn, no orbital velocity
+bookkeeping); one SBI engages one missile and is not shared between sites; no SBI is lost to failures,
+fuel state or prior engagements.
 
 Examples
 --------
