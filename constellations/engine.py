@@ -369,7 +369,7 @@ class CountStream:
         return list(windows), True
 
     def _finders(self):
-        """The window finders (none, one, or one per cumulative subset)."""
+        """The window finders (none, one, or one per subset of ``columns``)."""
         if self.windows is None:
             return []
         return [w for w in self.windows if w is not None] if self._per_subset else [self.windows]
