@@ -267,8 +267,9 @@ class CountStream:
     """The one streaming coverage loop: propagate a time chunk, form footprints, count per cell.
 
     Every analysis of the package (:func:`analyze`, the deployment race's snapshots, the Golden
-    Dome in-reach maps) iterates over this object, so a fix here reaches all of them. Chunks come
-    in time order; with ``threads > 1`` they are counted on worker threads ahead of the consumer.
+    Dome in-reach maps and tracking layer) iterates over this object, so a fix here reaches all of
+    them. Chunks come in time order; with ``threads > 1`` they are counted on worker threads ahead
+    of the consumer.
     Footprints are computed once when the source's propagator says they are fixed
     (``fixed_footprints``: circular orbits) and at every step otherwise (SGP4); satellites with
     NaN states (failed propagation) are never visible.
@@ -291,13 +292,18 @@ class CountStream:
         snapshots of a build-out); each chunk then yields a list of count arrays.
     threads : int, optional
         Counting threads (default: the number of CPUs, at most 2; ``1`` runs serially).
-    windows : constellations.windows.WindowFinder, optional
+    windows : constellations.windows.WindowFinder or list of them, optional
         Also find the exact access windows: each chunk then yields a third item, the covered pieces
         ``(cell, start_s, end_s)`` of its classification intervals (the last chunk's include the final
-        half step up to ``T``).
+        half step up to ``T``). With ``columns``, a list of one finder (or ``None``: no pieces) per
+        subset, finder ``i`` made for the satellites ``columns[i]`` in that order; the third item is
+        then a list of pieces, one per finder (cell indices of the grid, times of the whole stream),
+        all from one propagation per chunk. Level-1 coverage of a union of subsets is the union of
+        their pieces (the deployment race's nested snapshots).
     criterion : tuple, optional
         ``(min_elevation_rad, max_nadir_rad, earth)``: count with the kernels' ``count_elevation``
-        (WGS84 or sphere) instead of the footprints of ``radius_rad`` (used with ``windows``).
+        (WGS84 or sphere) instead of the footprints of ``radius_rad`` (used with ``windows``);
+        arrays over all the satellites of ``source``.
 
     Yields
     ------
@@ -305,7 +311,7 @@ class CountStream:
         Offsets of the chunk's steps from ``start``, s.
     counts : ndarray of int32, shape (n_time, n_cell), or a list of them (one per subset)
         Satellites in view of each cell at each step.
-    pieces : tuple of ndarray, only with ``windows``
+    pieces : tuple of ndarray (or a list of them, one per finder), only with ``windows``
 
     Examples
     --------
@@ -320,16 +326,13 @@ class CountStream:
     def __init__(self, source, grid: Grid, start, n_steps: int, step_s: float, *, radius_rad,
                  columns=None, threads: int | None = None, windows=None, criterion=None):
         self.prop = source.propagator(parse_utc(start))
-        self.windows = windows
         self.criterion = criterion
-        if windows is not None and columns is not None:
-            raise ValueError("exact windows are found for all satellites together; give columns "
-                             "or windows, not both")
         self.grid = grid
         self.n_steps = int(n_steps)
         self.step_s = float(step_s)
         self.radius_rad = radius_rad
         self.columns = None if columns is None else [np.asarray(c, dtype=np.int64) for c in columns]
+        self.windows, self._per_subset = self._check_windows(windows)
         self.threads = _check_threads(threads) or min(2, os.cpu_count() or 1)
         n_sat = self.prop.n_sat
         self._never_visible = np.zeros(n_sat, dtype=bool)  # NaN state at a step (protocol: failed)
@@ -339,12 +342,37 @@ class CountStream:
         self.n_chunks = -(-self.n_steps // self.chunk)
         keep_freed_memory()
         self.kernel = RingKernel(grid) if grid.is_ring_grid else PointKernel(grid)
-        if windows is not None:
-            windows.kernel = self.kernel  # one kernel (and its cached tables) for both
+        for finder in self._finders():
+            finder.kernel = self.kernel  # one kernel (and its cached tables) for all
         self._fixed_lam = None
         if self.prop.fixed_footprints:
             _, _, radius_km = self.prop.subsatellite(np.zeros(1))
             self._fixed_lam = self._radius(radius_km, slice(None))
+
+    def _check_windows(self, windows):
+        """The finders, checked against ``columns``; and whether there is one per subset."""
+        if windows is None:
+            return None, False
+        if self.columns is None:
+            if isinstance(windows, list | tuple):
+                raise ValueError("windows: a list of finders needs columns (one finder per subset); "
+                                 "give one WindowFinder for all the satellites")
+            return windows, False
+        if not isinstance(windows, list | tuple) or len(windows) != len(self.columns):
+            raise ValueError(f"windows: with columns ({len(self.columns)} subsets) give a list of as many "
+                             "finders (None for a subset without one), finder i for the satellites "
+                             "columns[i]")
+        for i, (finder, sats) in enumerate(zip(windows, self.columns, strict=True)):
+            if finder is not None and finder.n_sat != sats.size:
+                raise ValueError(f"windows[{i}] was made for {finder.n_sat} satellites, but columns[{i}] "
+                                 f"holds {sats.size}; build finder i from the satellites columns[i]")
+        return list(windows), True
+
+    def _finders(self):
+        """The window finders (none, one, or one per subset of ``columns``)."""
+        if self.windows is None:
+            return []
+        return [w for w in self.windows if w is not None] if self._per_subset else [self.windows]
 
     def excluded_satellites(self) -> int:
         """Satellites whose state was NaN (failed, not physical) at one counted step or more, so far."""
@@ -365,7 +393,7 @@ class CountStream:
     def count_chunk(self, k0: int):
         """Counts of the steps ``k0 .. k0 + chunk - 1`` (see the class docstring)."""
         k1 = min(self.n_steps, k0 + self.chunk)
-        if self.windows is not None:
+        if self._finders():
             return self._exact_chunk(k0, k1)
         t_s = np.arange(k0, k1) * self.step_s
         lat, lon, radius_km = self.prop.subsatellite(t_s)
@@ -391,24 +419,39 @@ class CountStream:
         60 s); the counts use exactly the rows of the steps ``k0 .. k1 - 1``.
         """
         k_last = k1 if k1 == self.n_steps else k1 - 1  # the last chunk also owns interval n_steps
-        t_all = self.windows.node_times_s(k0, k_last)
+        layout = self._finders()[0]  # the finders share n_steps and step_s, hence their nodes
+        t_all = layout.node_times_s(k0, k_last)
         lat_all, lon_all, radius_all = self.prop.subsatellite(t_all)
-        n0, _ = self.windows.node_range(k0, k_last)
-        rows = self.windows.q * np.arange(k0, k1) - n0
+        n0, _ = layout.node_range(k0, k_last)
+        rows = layout.q * np.arange(k0, k1) - n0
         radius_km = radius_all if np.ndim(radius_all) == 1 else radius_all[rows]
         lat, lon = lat_all[rows], lon_all[rows]
         self._mark_failed(lat)
+        lat, lon = np.where(np.isfinite(lat), lat, 0.0), np.where(np.isfinite(lon), lon, 0.0)
+        if not self._per_subset:
+            counts = self._count_columns(lat, lon, radius_km, slice(None))
+            return t_all[rows], counts, self.windows.chunk_pieces(k0, k_last, lat_all, lon_all, radius_all)
+        counts = [self._count_columns(lat, lon, radius_km, c) if c.size
+                  else np.zeros((rows.size, len(self.grid)), dtype=np.int32) for c in self.columns]
+        pieces = [None if finder is None else finder.chunk_pieces(
+                  k0, k_last, lat_all[:, sats], lon_all[:, sats], radius_all[..., sats])
+                  for finder, sats in zip(self.windows, self.columns, strict=True)]
+        return t_all[rows], counts, pieces
+
+    def _count_columns(self, lat, lon, radius_km, columns):
+        """Counts of the satellites ``columns`` (a slice or an index array) at the chunk's steps."""
         if self.criterion is None:
             lam = self._fixed_lam if self._fixed_lam is not None else self._radius(radius_km, slice(None))
-            counts = self.kernel.count(np.where(np.isfinite(lat), lat, 0.0),
-                                       np.where(np.isfinite(lon), lon, 0.0), lam)
-        else:
-            eps, eta, earth = self.criterion
-            counts = self.kernel.count_elevation(np.where(np.isfinite(lat), lat, 0.0),
-                                                 np.where(np.isfinite(lon), lon, 0.0), radius_km,
-                                                 eps, eta, earth=earth)
-        pieces = self.windows.chunk_pieces(k0, k_last, lat_all, lon_all, radius_all)
-        return t_all[rows], counts, pieces
+            if isinstance(columns, slice):
+                return self.kernel.count(lat, lon, lam)
+            lam = np.broadcast_to(lam, lat.shape)
+            return self.kernel.count(*(np.ascontiguousarray(x[:, columns]) for x in (lat, lon, lam)))
+        eps, eta, earth = self.criterion
+        if not isinstance(columns, slice):
+            lat, lon = np.ascontiguousarray(lat[:, columns]), np.ascontiguousarray(lon[:, columns])
+            radius_km = radius_km[..., columns]
+            eps, eta = np.asarray(eps)[columns], None if eta is None else np.asarray(eta)[columns]
+        return self.kernel.count_elevation(lat, lon, radius_km, eps, eta, earth=earth)
 
     def __iter__(self):
         starts = range(0, self.n_steps, self.chunk)

@@ -1,4 +1,4 @@
-"""Exact access windows: when each cell is in view of at least one satellite, in continuous time.
+"""Exact access windows: when each cell is in view of at least one (or ``level``) satellites, continuously.
 
 The sampled engine knows a cell's state only at the steps ``t_k = k step_s``. This module finds the
 covered time intervals of every cell to within ``resolution_s`` whatever the step, so that revisit and
@@ -65,6 +65,16 @@ Algorithm, per classification interval ``I_k = [t_k - step/2, t_k + step/2]`` (c
 6. **Union.** Covered pieces of every cell (whole intervals from step 3, refined pieces from step 5)
    are merged over satellites and time by :class:`constellations.metrics.WindowAccumulator`.
 
+**Level k** (``level > 1``: at least k satellites in view at once, e.g. stereo tracking; the
+candidate search and the sweep are NumPy, :meth:`WindowFinder._level_pieces`): step 3 counts all the
+satellites (no subset) and an interval is covered throughout when at least k are within ``lambda -
+delta - m``; a (cell, interval) pair with fewer than k candidates within ``lambda + delta + m`` is
+uncovered throughout. For the other pairs every candidate within ``lambda - delta - m`` is in view
+throughout the interval and the others are refined as in step 5; a sweep over each pair's in-view
+pieces (+1 at a start, -1 at an end, sorted by time, running sum) keeps the runs where at least k
+are in view, and step 6 merges them. The guarantee below holds for the k-fold windows (each end is a
+crossing of one satellite, located as in step 5).
+
 Guarantee: every access and every gap longer than ``resolution_s`` is found and its ends are located
 to within ``resolution_s / 2`` (given the propagator's positions and the interpolation bound above);
 shorter gaps are merged and shorter accesses dropped. Assumptions: one elevation maximum per 60 s
@@ -86,7 +96,7 @@ from .frames import EARTH_ROTATION_RAD_S
 from .geometry import EARTH_RADIUS_KM, MU_KM3_S2, central_angle_rad
 from .grid import Grid
 
-__all__ = ["MAX_EXACT_STEP_S", "WindowFinder", "check_exact_step", "wgs84_margin_rad"]
+__all__ = ["MAX_EXACT_STEP_S", "WindowFinder", "check_exact_step", "check_level", "wgs84_margin_rad"]
 
 MAX_EXACT_STEP_S = 300.0  # s: longest step for exact windows (cost, not correctness: see above)
 CIRCULAR_SAFETY = 1.1  # motion bound factor for circular J2 orbits (J2 rates are < 0.5 % faster)
@@ -114,6 +124,14 @@ def check_exact_step(step_s: float) -> None:
         raise ValueError(f"step_s = {step_s:g} s is too long for exact access windows (at most "
                          f"{MAX_EXACT_STEP_S:g} s: beyond, nearly every cell and step would need "
                          "refinement); use a shorter step (60 s is usual) or exact=False")
+
+
+def check_level(level) -> int:
+    """Return ``level`` as an int if it is a whole number >= 1, else raise a ValueError saying so."""
+    if isinstance(level, bool) or not isinstance(level, int | np.integer) or level < 1:
+        raise ValueError(f"level = {level!r}: the coverage level must be a whole number >= 1 (satellites "
+                         "in view at once: 1 for coverage, 2 for stereo tracking)")
+    return int(level)
 
 
 @lru_cache(maxsize=4096)
@@ -286,6 +304,10 @@ class WindowFinder:
         fixed footprints), else the motion is measured per chunk.
     kernel : RingKernel or PointKernel, optional
         The spherical kernel of ``grid`` (built when not given).
+    level : int
+        Coverage level: a cell is covered while at least ``level`` satellites are in view (1:
+        coverage; 2: stereo tracking). ``level > 1`` runs the NumPy candidate search and sweep
+        (module docstring); the refinement of each triple is the same as for level 1.
 
     Notes
     -----
@@ -295,8 +317,10 @@ class WindowFinder:
     """
 
     def __init__(self, grid: Grid, n_steps: int, step_s: float, min_elevation_deg, max_nadir_deg, *,
-                 earth: str = "wgs84", resolution_s: float = 1.0, fixed_radius_km=None, kernel=None):
+                 earth: str = "wgs84", resolution_s: float = 1.0, fixed_radius_km=None, kernel=None,
+                 level: int = 1):
         check_exact_step(step_s)
+        self.level = check_level(level)
         self.grid = grid
         self.n_steps = int(n_steps)
         self.step_s = float(step_s)
@@ -428,19 +452,22 @@ class WindowFinder:
         # 3. covered throughout: a satellite (of a subset, for dense constellations) within lam_in
         area = np.where(lam_in > 0, (1.0 - np.cos(np.maximum(lam_in, 0.0))) / 2.0, 0.0)
         expected = float(area.sum(axis=-1).mean())
-        stride = max(1, int(expected // SUBSET_IN_VIEW))
+        stride = max(1, int(expected // SUBSET_IN_VIEW)) if self.level == 1 else 1  # level k: all
         sub = np.arange(0, self.n_sat, stride) if stride > 1 else slice(None)
         inner = self.kernel.count(np.ascontiguousarray(lat_c[:, sub]), np.ascontiguousarray(lon_c[:, sub]),
                                   np.ascontiguousarray(lam_in[..., sub]))
         lam_in = np.broadcast_to(lam_in, lat_c.shape)
         lam_out = np.broadcast_to(lam_out, lat_c.shape)
-        covered = inner > 0  # (n_int, n_cell)
+        covered = inner >= self.level  # (n_int, n_cell)
         undecided = ~covered
         n_und = int(np.count_nonzero(undecided))
         self.stats["pairs"] += covered.size
         self.stats["undecided"] += n_und
         pieces = []
-        if n_und and kernels.backend() == "numba":  # 4.-5. fused and compiled, pair by pair
+        if n_und and self.level > 1:  # k-fold coverage: the NumPy sweep of :meth:`_level_pieces`
+            pieces.append(self._level_pieces(k_first, k_last, n0, lat, lon, ctr, lam_in, lam_out,
+                                             undecided, n_und, radius, bad))
+        elif n_und and kernels.backend() == "numba":  # 4.-5. fused and compiled, pair by pair
             pieces.append(self._compiled_pairs(k_first, n0, _unit(lat, lon) if unit is None else unit,
                                                lat_c, lon_c, lam_in, lam_out, undecided, covered,
                                                radius, bad))
@@ -562,6 +589,80 @@ class WindowFinder:
         lo, _ = self._interval_bounds(k_first + row_s)
         _, hi = self._interval_bounds(k_first + row_e - 1)
         return cell_s.astype(np.int64), lo, hi
+
+    # ------------------------------------------------------- level k (NumPy)
+    def _level_pieces(self, k_first, k_last, n0, lat, lon, ctr, lam_in, lam_out, undecided, n_und,
+                      radius, bad):
+        """Pieces with at least ``level`` satellites in view, of the undecided (interval, cell) pairs.
+
+        Every satellite within ``lam_out`` of a pair's cell at ``t_k`` is a candidate; a pair with
+        fewer than ``level`` candidates is uncovered throughout. Otherwise the candidates within
+        ``lam_in`` are in view during the whole interval, the others are refined
+        (:meth:`_refine`: each one's in-view pieces inside the interval), and :meth:`_sweep` keeps
+        the times at which at least ``level`` of these pieces overlap.
+        """
+        n_cell = len(self.grid)
+        lat_c, lon_c = lat[ctr], lon[ctr]
+        unit = _unit(lat, lon)  # (n_node, n_sat, 3)
+        unit_c = unit[ctr]
+        cos_in = np.where(lam_in > 0, np.cos(np.maximum(lam_in, 0.0)), 2.0)  # 2: never
+        cos_out = np.where(lam_out > 0, np.cos(np.maximum(lam_out, 0.0)), 2.0)
+        batches = self._candidates(lat_c, lon_c, lam_out, undecided, n_und)
+        if batches == "rings":
+            batches = self._ring_candidate_blocks(lat_c, lon_c, lam_out, undecided)
+        none = np.empty(0, dtype=np.int64)
+        kept = [(none, none, none, np.empty(0, dtype=bool))]
+        for k_i, cell, sat in batches:
+            cos_d = np.einsum("ij,ij->i", unit_c[k_i, sat], self.cell_unit[cell])
+            near = cos_d >= cos_out[k_i, sat]
+            kept.append((k_i[near], cell[near], sat[near], cos_d[near] >= cos_in[k_i[near], sat[near]]))
+        k_i, cell, sat, inside = (np.concatenate([x[i] for x in kept]) for i in range(4))
+        pair = k_i * n_cell + cell
+        _, inverse, n_cand = np.unique(pair, return_inverse=True, return_counts=True)
+        enough = n_cand[inverse.ravel()] >= self.level  # fewer candidates: uncovered throughout
+        k_i, cell, sat, inside, pair = k_i[enough], cell[enough], sat[enough], inside[enough], pair[enough]
+        t_lo, t_hi = self._interval_bounds(k_first + k_i[inside])
+        parts = [(pair[inside], t_lo, t_hi)]  # in view throughout the interval
+        refine = np.flatnonzero(~inside)
+        self.stats["triples"] += refine.size
+        for lo in range(0, refine.size, REFINE_BATCH):
+            r = refine[lo:lo + REFINE_BATCH]
+            c, a, b = self._refine(k_first, n0, k_i[r], cell[r], sat[r], unit, radius, bad)
+            keep = b > a  # the midpoint of a piece of positive length names its interval
+            c, a, b = c[keep], a[keep], b[keep]
+            k = np.clip(np.floor(0.5 * (a + b) / self.step_s + 0.5), k_first, k_last).astype(np.int64)
+            parts.append(((k - k_first) * n_cell + c, a, b))
+        pair, a, b = (np.concatenate([x[i] for x in parts]) for i in range(3))
+        cells, start, end = self._sweep(pair, a, b)
+        return cells % n_cell, start, end
+
+    def _sweep(self, key, start_s, end_s):
+        """Pieces during which at least ``level`` of the pieces of one key overlap.
+
+        Events +1 at each start and -1 at each end, sorted by key and time; the running sum is each
+        key's count in view (each key's events sum to zero), and the pieces are its runs at or above
+        ``level``. At equal times ends come first: the two touching pieces of one satellite (its half
+        steps) must not count it twice at the instant they meet, and the zero-length dip this may leave
+        between two runs is merged by :class:`~constellations.metrics.WindowAccumulator`.
+
+        Parameters
+        ----------
+        key : ndarray of int64, shape (n,)
+        start_s, end_s : ndarray, shape (n,)
+
+        Returns
+        -------
+        key, start_s, end_s : ndarray, shape (n_run,)
+        """
+        n = key.size
+        keys = np.concatenate([key, key])
+        t = np.concatenate([start_s, end_s])
+        step = np.concatenate([np.ones(n, dtype=np.int64), -np.ones(n, dtype=np.int64)])
+        order = np.lexsort((step, t, keys))
+        keys, t = keys[order], t[order]
+        at_level = np.cumsum(step[order]) >= self.level
+        before = np.concatenate([[False], at_level[:-1]])
+        return keys[at_level & ~before], t[at_level & ~before], t[~at_level & before]
 
     def _candidates(self, lat_c, lon_c, lam_out, undecided, n_und):
         """Batches of (interval row, cell, satellite), the satellite maybe within lam_out of the cell.

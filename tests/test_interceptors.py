@@ -49,14 +49,22 @@ def brute_force_counts(source, sites, reach, duration_s, step_s):
 
 
 def brute_force_visible(source, sites, min_elevation_deg, duration_s, step_s, max_nadir_deg=90.0):
-    """Satellites above the elevation mask (and inside the nadir cone) by a loop over sites."""
+    """Satellites above the elevation mask (and inside the nadir cone) by a loop over sites.
+
+    Sites at height 0 on the WGS84 ellipsoid, elevation from the geodetic vertical (the tracking
+    layer's model), formulas written out here (a = 6,378.137 km, f = 1 / 298.257223563).
+    """
     t_s = np.arange(int(duration_s // step_s)) * step_s
     pos = source.propagator(START).positions_ecef_km(t_s)  # (T, N, 3)
     counts = np.zeros((len(t_s), len(sites)), dtype=int)
+    e2 = (1.0 / 298.257223563) * (2.0 - 1.0 / 298.257223563)
     for k, site in enumerate(sites):
         lat, lon = np.radians(site.lat_deg), np.radians(site.lon_deg)
         up = np.array([np.cos(lat) * np.cos(lon), np.cos(lat) * np.sin(lon), np.sin(lat)])
-        look = pos - R * up  # site to satellite
+        n = 6378.137 / np.sqrt(1.0 - e2 * np.sin(lat) ** 2)
+        p = np.array([n * np.cos(lat) * np.cos(lon), n * np.cos(lat) * np.sin(lon),
+                      n * (1 - e2) * np.sin(lat)])
+        look = pos - p  # site to satellite
         dist = np.linalg.norm(look, axis=-1)
         elevation_deg = np.degrees(np.arcsin(look @ up / dist))
         cos_nadir = np.einsum("tni,tni->tn", look, pos) / (dist * np.linalg.norm(pos, axis=-1))
@@ -315,11 +323,6 @@ def test_map_agrees_with_point_counts_at_the_cell_centres():
     assert ds["in_reach_mean"].values.max() > 1.0
 
 
-def test_longest_run_by_hand():
-    mask = np.array([[1, 0, 0], [1, 1, 0], [0, 1, 0], [1, 1, 0], [1, 0, 0]], dtype=bool)
-    np.testing.assert_array_equal(gd.longest_run_s(mask, 10.0), [20.0, 30.0, 0.0])
-
-
 def test_tracking_counts_equal_the_coverage_engine():
     sensors = cs.walker_delta(30, 5, 1, 800.0, 60.0, min_elevation_deg=20.0)
     sites = gd.threat_sites(["Sohae", "Semnan (Imam Khomeini)", "Plesetsk"])
@@ -327,12 +330,11 @@ def test_tracking_counts_equal_the_coverage_engine():
     expected = brute_force_visible(sensors, sites, 20.0, 6 * 3600.0, 60.0)
     np.testing.assert_array_equal(tr["sensors_in_view"].values, expected)
     grid = cs.points([s.lat_deg for s in sites], [s.lon_deg for s in sites], names=[s.name for s in sites])
-    # the Golden Dome model is spherical (MODEL_LIMITS); the engine's default is WGS84
-    ref = cs.analyze(sensors, grid, START, 6 * 3600.0, 60.0, progress=False, earth="sphere")
+    # the tracking layer counts like the engine's exact mode: WGS84 observers, geodetic elevation
+    ref = cs.analyze(sensors, grid, START, 6 * 3600.0, 60.0, progress=False)
     np.testing.assert_array_equal(tr["sensors_in_view"].values, ref["visible_count"].values)
-    below = expected < 2
-    np.testing.assert_array_equal(tr["longest_below_min_s"].values, gd.longest_run_s(below, 60.0))
-    assert tr["longest_below_min_s"].max() > 0  # a thin layer leaves gaps in stereo
+    assert tr["longest_below_min_s"].max() > 0  # a thin layer leaves gaps in stereo (exact windows:
+    # tests/test_exact_level.py holds them to a brute force)
 
 
 def test_tracking_respects_the_sensor_cone_like_the_coverage_engine():
@@ -345,8 +347,7 @@ def test_tracking_respects_the_sensor_cone_like_the_coverage_engine():
     expected = brute_force_visible(sensors, sites, 10.0, 6 * 3600.0, 60.0, max_nadir_deg=30.0)
     np.testing.assert_array_equal(tr["sensors_in_view"].values, expected)
     grid = cs.points([s.lat_deg for s in sites], [s.lon_deg for s in sites], names=[s.name for s in sites])
-    # the Golden Dome model is spherical (MODEL_LIMITS); the engine's default is WGS84
-    ref = cs.analyze(sensors, grid, START, 6 * 3600.0, 60.0, progress=False, earth="sphere")
+    ref = cs.analyze(sensors, grid, START, 6 * 3600.0, 60.0, progress=False)  # WGS84, as the tracking
     np.testing.assert_array_equal(tr["sensors_in_view"].values, ref["visible_count"].values)
     no_cone = gd.tracking_metrics(wide, sites, START, 6 * 3600.0, 60.0)["sensors_in_view"].values
     coned = tr["sensors_in_view"].values

@@ -14,11 +14,17 @@ over (time, satellite) chunks.
 The time ``t`` of a count is the moment the SBI is ordered to fire (launch + ``t_d``); over a window
 in which a launch can come at any moment the statistics do not depend on that shift.
 
-Model limits, stated in every result's attributes (:data:`MODEL_LIMITS`): the engagement point is
-straight above the launch site (the missile's downrange travel during boost is ignored); flyout is a
-straight line at an average speed (no gravity turn, no orbital velocity bookkeeping); one SBI engages
-one missile and is not shared between sites; no SBI is lost to failures, fuel state or prior
-engagements.
+The tracking layer (:func:`tracking_metrics`) is line of sight, not reach: sensors seen from sites at
+height 0 on the WGS84 ellipsoid above a minimum geodetic elevation (the coverage engine's criterion,
+:data:`TRACKING_MODEL`); the share of time with at least ``min_sensors`` in view and the longest
+stretch with fewer come from exact ``min_sensors``-fold access windows
+(:class:`constellations.windows.WindowFinder` with ``level``), the per-step counts stay sampled.
+
+Model limits of the reach, stated in every in-reach result's attributes (:data:`MODEL_LIMITS`): the
+engagement point is straight above the launch site (the missile's downrange travel during boost is
+ignored); flyout is a straight line at an average speed (no gravity turn, no orbital velocity
+bookkeeping); one SBI engages one missile and is not shared between sites; no SBI is lost to failures,
+fuel state or prior engagements.
 
 Examples
 --------
@@ -37,10 +43,12 @@ import math
 
 import numpy as np
 
-from ..engine import keep_freed_memory, stream_counts
+from ..engine import elevation_footprint, keep_freed_memory, stream_counts
 from ..frames import parse_utc
-from ..geometry import EARTH_RADIUS_KM, central_angle_rad
-from ..grid import global_grid
+from ..geometry import EARTH_RADIUS_KM
+from ..grid import global_grid, points
+from ..metrics import WindowAccumulator
+from ..windows import WindowFinder, check_exact_step
 from .reach import ReachModel, reach_model
 from .sites import as_site_list, site_unit_vectors
 
@@ -51,7 +59,6 @@ __all__ = [
     "expected_in_reach",
     "expected_in_reach_constellation",
     "in_reach_counts",
-    "longest_run_s",
     "mean_in_reach_map",
     "reach_metrics",
     "time_axis_s",
@@ -62,6 +69,13 @@ DEFAULT_START = "2025-07-01T00:00:00Z"
 TWO_PI = 2.0 * np.pi
 TRIPLE_BUDGET = 1_500_000  # (time, plane, site) triples per chunk of the plane counter
 PAIR_BUDGET = 3_000_000  # (time, satellite, site) triples per chunk of the direct counter
+
+EARTH = "wgs84"  # the tracking layer's observers (the package's default Earth model)
+TRACKING_MODEL = (
+    "sites at height 0 on the WGS84 ellipsoid; a sensor sees a site at or above its minimum geodetic "
+    "elevation and inside its sensor cone; stereo share and longest stretch below min_sensors from "
+    "exact min_sensors-fold access windows (ends to resolution_s / 2), per-step counts sampled at step_s"
+)
 
 MODEL_LIMITS = (
     "engagement point straight above the launch site (downrange travel during boost ignored); "
@@ -354,39 +368,6 @@ def _site_coords(sites):
     }
 
 
-def longest_run_s(mask, step_s: float) -> np.ndarray:
-    """Longest run of True along axis 0, in seconds (a run of m steps lasts ``m * step_s``).
-
-    Parameters
-    ----------
-    mask : ndarray of bool, shape (n_time, n_col)
-    step_s : float
-
-    Returns
-    -------
-    ndarray, shape (n_col,)
-
-    Examples
-    --------
-    >>> longest_run_s(np.array([[1, 0], [1, 1], [0, 1], [1, 1]], dtype=bool), 10.0).tolist()
-    [20.0, 30.0]
-    """
-    m = np.asarray(mask, dtype=bool)
-    n_time, n_col = m.shape
-    padded = np.zeros((n_time + 2, n_col), dtype=np.int8)
-    padded[1:-1] = m
-    edges = np.diff(padded, axis=0)  # +1 at run starts, -1 one past run ends
-    out = np.zeros(n_col)
-    starts_t, starts_c = np.nonzero(edges == 1)
-    ends_t, ends_c = np.nonzero(edges == -1)
-    if starts_t.size:
-        s_order = np.lexsort((starts_t, starts_c))
-        e_order = np.lexsort((ends_t, ends_c))
-        length = ends_t[e_order] - starts_t[s_order]
-        np.maximum.at(out, starts_c[s_order], length * float(step_s))
-    return out
-
-
 def reach_metrics(source, sites, reach: ReachModel | str, start=DEFAULT_START, duration_s: float = 86400.0,
                   step_s: float = 10.0, *, k_max: int = 10, percentiles=(1, 5), keep_counts: bool = True):
     """SBIs in reach of each site over a window, and their statistics.
@@ -544,12 +525,19 @@ def mean_in_reach_map(source, reach: ReachModel | str, grid=None, start=DEFAULT_
 
 
 def tracking_metrics(sensors, sites, start=DEFAULT_START, duration_s: float = 86400.0, step_s: float = 10.0,
-                     *, min_sensors: int = 2, min_elevation_deg: float | None = None):
+                     *, min_sensors: int = 2, min_elevation_deg: float | None = None,
+                     resolution_s: float = 1.0):
     """Sensor satellites seeing each launch area over time, and the longest stretch without stereo.
 
-    A sensor sees a site when the site is above its minimum elevation and inside its sensor cone (if
-    it has one, :meth:`~constellations.elements.SatelliteSource.max_nadir_deg_per_sat`): the
-    footprint of :func:`constellations.central_angle_rad`.
+    A sensor sees a site when the site, an observer at height 0 on the WGS84 ellipsoid, sees it at or
+    above its minimum geodetic elevation and inside its sensor cone if it has one
+    (:meth:`~constellations.elements.SatelliteSource.max_nadir_deg_per_sat`): the criterion of
+    :func:`constellations.analyze` in exact mode. ``share_at_least_min`` and ``longest_below_min_s``
+    come from the exact ``min_sensors``-fold access windows (:class:`constellations.windows.WindowFinder`
+    with ``level=min_sensors``): their ends are located to ``resolution_s / 2`` whatever ``step_s``;
+    the optimistic convention counts the stretches that touch the window's ends, truncated. The
+    per-step series ``sensors_in_view`` and ``sensors_mean`` / ``sensors_min`` stay sampled at
+    ``step_s`` (same Earth model and criterion).
 
     Parameters
     ----------
@@ -557,18 +545,22 @@ def tracking_metrics(sensors, sites, start=DEFAULT_START, duration_s: float = 86
         E.g. ``cs.preset("golden_dome")`` (its 10 deg minimum elevation) or a user's sensor layer.
     sites : list of ThreatSite
     start, duration_s, step_s
-        Window (default one day at 10 s).
+        Window (default one day at 10 s); ``step_s`` at most 300 s (exact windows).
     min_sensors : int
         Sensors needed at once (2 for stereo tracking).
     min_elevation_deg : float, optional
         Overrides the source's per-satellite minimum elevation.
+    resolution_s : float
+        Time resolution of the exact windows, s: stretches shorter than it are merged or dropped.
 
     Returns
     -------
     xarray.Dataset
-        ``sensors_in_view`` (time, site), ``sensors_mean``, ``sensors_min`` (site),
-        ``share_at_least_min`` (site), ``longest_below_min_s`` (site: longest interval with fewer than
-        ``min_sensors`` in view, truncated at the window ends; resolution ``step_s``).
+        ``sensors_in_view`` (time, site; sampled), ``sensors_mean``, ``sensors_min`` (site; sampled),
+        ``share_at_least_min`` (site: share of the window with at least ``min_sensors`` in view;
+        exact) and ``longest_below_min_s`` (site: longest interval with fewer than ``min_sensors`` in
+        view, truncated at the window ends; exact, the whole window when never reached). Attributes
+        ``earth``, ``resolution_s``, ``exact_variables`` and ``sampled_variables``.
     """
     import xarray as xr
 
@@ -576,34 +568,51 @@ def tracking_metrics(sensors, sites, start=DEFAULT_START, duration_s: float = 86
     if not isinstance(min_sensors, int | np.integer) or min_sensors < 1:
         raise ValueError(f"min_sensors must be a positive integer (2 for stereo), got {min_sensors!r}")
     t_s = time_axis_s(duration_s, step_s)
-    prop = sensors.propagator(start)
+    check_exact_step(float(step_s))
+    if not (isinstance(resolution_s, int | float) and 0 < resolution_s < np.inf):
+        raise ValueError(f"resolution_s must be a positive number of seconds, got {resolution_s!r} "
+                         "(e.g. 1.0)")
+    n_sat = len(sensors)
     eps = (np.asarray(sensors.min_elevation_deg_per_sat(), dtype=float) if min_elevation_deg is None
-           else np.full(prop.n_sat, float(min_elevation_deg)))
+           else np.full(n_sat, float(min_elevation_deg)))
     nadir = np.asarray(sensors.max_nadir_deg_per_sat(), dtype=float)
-    nadir_arg = None if np.all(np.isinf(nadir)) else np.where(np.isinf(nadir), 90.0, nadir)
-
-    def threshold(radius_km):
-        lam = central_angle_rad(radius_km - EARTH_RADIUS_KM, eps, nadir_arg)
-        return np.where(np.isfinite(lam), np.cos(lam), 2.0)
-
-    counts = count_in_reach(prop, site_unit_vectors(sites), threshold, t_s)
-    below = counts < min_sensors
+    eta = None if np.all(np.isinf(nadir)) else np.radians(np.where(np.isinf(nadir), 90.0, nadir))
+    grid = points([s.lat_deg for s in sites], [s.lon_deg for s in sites], names=[s.name for s in sites],
+                  name="launch sites", earth=EARTH)
+    duration = len(t_s) * float(step_s)
+    finder = WindowFinder(grid, len(t_s), float(step_s), eps, nadir, earth=EARTH,
+                          resolution_s=float(resolution_s), level=int(min_sensors))
+    windows = WindowAccumulator(len(grid), duration, float(resolution_s))
+    stream = stream_counts(sensors, grid, start, len(t_s), step_s, threads=1, windows=finder,
+                           radius_rad=elevation_footprint(eps, nadir),
+                           criterion=(np.radians(eps), eta, EARTH))
+    parts = []
+    for _, chunk, pieces in stream:  # chunks of time steps: (tc, n_site) counts and k-fold pieces
+        parts.append(chunk)
+        windows.add(*pieces)
+    windows.finish()
+    counts = np.concatenate(parts).astype(np.int32)
+    gaps = windows.gaps()  # stretches below min_sensors, the edge ones included (optimistic)
+    longest = np.zeros(len(grid))
+    np.maximum.at(longest, gaps["cell"], gaps["length_s"])
     coords = _site_coords(sites)
     coords["time"] = ("time", _times(start, t_s))
     coords["time_s"] = ("time", t_s, {"units": "s"})
     ds = xr.Dataset(
         {
             "sensors_in_view": (("time", "site"), counts,
-                                {"long_name": "sensor satellites seeing the site", "units": "1"}),
+                                {"long_name": "sensor satellites seeing the site (sampled at step_s)",
+                                 "units": "1"}),
             "sensors_mean": ("site", counts.mean(axis=0),
-                             {"long_name": "mean sensors in view", "units": "1"}),
+                             {"long_name": "mean sensors in view (sampled at step_s)", "units": "1"}),
             "sensors_min": ("site", counts.min(axis=0),
-                            {"long_name": "minimum sensors in view", "units": "1"}),
-            "share_at_least_min": ("site", (~below).mean(axis=0),
-                                   {"long_name": f"share of time with at least {min_sensors} in view",
-                                    "units": "1"}),
-            "longest_below_min_s": ("site", longest_run_s(below, step_s),
-                                    {"long_name": f"longest interval with fewer than {min_sensors} in view",
+                            {"long_name": "minimum sensors in view (sampled at step_s)", "units": "1"}),
+            "share_at_least_min": ("site", windows.covered_s / duration,
+                                   {"long_name": f"share of time with at least {min_sensors} in view "
+                                                 "(exact windows)", "units": "1"}),
+            "longest_below_min_s": ("site", longest,
+                                    {"long_name": f"longest interval with fewer than {min_sensors} in view "
+                                                  "(exact windows, truncated at the window ends)",
                                      "units": "s"}),
         },
         coords=coords,
@@ -611,5 +620,10 @@ def tracking_metrics(sensors, sites, start=DEFAULT_START, duration_s: float = 86
     ds.attrs.update(_source_attrs(sensors, start, t_s, step_s))
     ds.attrs["min_sensors"] = int(min_sensors)
     ds.attrs["min_elevation_deg"] = "per satellite" if min_elevation_deg is None else float(min_elevation_deg)
+    ds.attrs["earth"] = EARTH
+    ds.attrs["resolution_s"] = float(resolution_s)
+    ds.attrs["model_limits"] = TRACKING_MODEL  # sensor visibility: the interceptor limits do not apply
+    ds.attrs["exact_variables"] = "share_at_least_min, longest_below_min_s"
+    ds.attrs["sampled_variables"] = "sensors_in_view, sensors_mean, sensors_min"
     ds.attrs["title"] = f"Tracking sensors in view: {ds.attrs['constellation']}"
     return ds
