@@ -391,6 +391,19 @@ def test_script_fast_mode_runs_on_dask(tmp_path):
     for name in ("answers.csv", "answers.md", "timeline.nc", "maps.nc", "race_satellites.png",
                  "race_metrics.png", "race_maps.png", "launches_nominal.csv"):
         assert (tmp_path / "race" / name).is_file(), name
+    # results never store this machine's paths (the package's data folder, the working folder)
+    import xarray as xr
+
+    for nc in ("timeline.nc", "maps.nc"):
+        with xr.open_dataset(tmp_path / "race" / nc) as ds:
+            texts = [str(v) for v in ds.attrs.values()] + [str(v) for var in ds.variables.values()
+                                                             for v in var.attrs.values()]
+        for text in texts:
+            assert str(data_dir()) not in text and str(tmp_path) not in text, (nc, text[:200])
+    for path in (tmp_path / "race").iterdir():
+        if path.suffix in (".md", ".csv", ".html", ".json"):
+            text = path.read_text()
+            assert str(data_dir()) not in text and str(tmp_path) not in text, path.name
 
 
 @pytest.mark.slow

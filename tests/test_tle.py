@@ -194,7 +194,7 @@ def test_two_line_sets_without_names_from_a_file(tmp_path):
     path.write_text(f"{K8[1]}\n{K8[2]}\n{K9[1]}\n{K9[2]}\n")
     cat = Catalog.from_tle(path)
     assert cat.names == ("63724", "63725") and cat.name == "two_line"
-    assert cat.source == str(path)
+    assert cat.source == "two_line.tle"  # an absolute local path is never stored: its name only
 
 
 def test_bad_checksum_names_file_and_line(tmp_path):

@@ -524,7 +524,7 @@ def mean_in_reach_map(source, reach: ReachModel | str, grid=None, start=DEFAULT_
 # --------------------------------------------------------------------------- tracking layer
 
 
-def tracking_metrics(sensors, sites, start=DEFAULT_START, duration_s: float = 86400.0, step_s: float = 10.0,
+def tracking_metrics(sensors, sites, start=DEFAULT_START, duration_s: float = 86400.0, step_s: float = 60.0,
                      *, min_sensors: int = 2, min_elevation_deg: float | None = None,
                      resolution_s: float = 1.0):
     """Sensor satellites seeing each launch area over time, and the longest stretch without stereo.
@@ -545,7 +545,8 @@ def tracking_metrics(sensors, sites, start=DEFAULT_START, duration_s: float = 86
         E.g. ``cs.preset("golden_dome")`` (its 10 deg minimum elevation) or a user's sensor layer.
     sites : list of ThreatSite
     start, duration_s, step_s
-        Window (default one day at 10 s); ``step_s`` at most 300 s (exact windows).
+        Window (default one day at 60 s: the exact windows do not depend on the step, only the
+        sampled per-step series do); ``step_s`` at most 300 s.
     min_sensors : int
         Sensors needed at once (2 for stereo tracking).
     min_elevation_deg : float, optional

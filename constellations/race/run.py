@@ -43,7 +43,7 @@ from ..atomic import atomic_write_text, relocate, staged_folder
 from ..pages import dataframe_rows, write_index
 from ..plotting.style import format_duration_s, format_percent
 from ..result import save
-from ..sources.datafiles import data_path
+from ..sources.datafiles import data_path, display_path
 from ..sources.presets import preset
 from ..sources.regions import city_grid
 from ..sweeps import map_tasks
@@ -343,7 +343,7 @@ def run_race(scenario: RaceScenario | str = "deployment_race", *, fast: bool = F
     attrs = {
         "title": f"Deployment race: {op.label} against {b['label']}",
         "operator": op.label, "constellation": op.constellation, "benchmark": b["label"],
-        "benchmark_satellites": bench_n, "launch_file": str(model.source),
+        "benchmark_satellites": bench_n, "launch_file": display_path(model.source),
         "window_start_utc": str(a["window_start"]), "duration_s": float(a["duration_s"]),
         "step_s": float(a["step_s"]), "grid_spacing_deg": float(a["grid_spacing_deg"]),
         "ground_cells": int(op_ground["lat_deg"].size), "city_points": int(op_cities["lat_deg"].size),

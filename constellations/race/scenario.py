@@ -23,7 +23,7 @@ import numpy as np
 from ..frames import parse_utc
 from ..metrics import BOUNDARIES
 from ..plotting.style import SAVE_FORMATS
-from ..sources.datafiles import data_dir, data_path, scenario_file
+from ..sources.datafiles import data_dir, data_path, display_path, scenario_file
 from ..validation import Checker, read_toml
 from .deployment import FAILURE_MODES, LaunchModel
 from .hindcast import Observation
@@ -175,6 +175,8 @@ class RaceScenario:
     def to_dict(self) -> dict:
         """JSON-friendly parameters (for result attributes)."""
         out = dataclasses.asdict(self)
+        out["source"] = display_path(self.source) if self.source else ""  # no local paths in results
+        out["launches"] = display_path(self.launches)
         return json.loads(json.dumps(out, default=str))
 
 

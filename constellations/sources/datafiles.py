@@ -16,8 +16,8 @@ from pathlib import Path
 
 from ..validation import did_you_mean
 
-__all__ = ["DATA_ENV_VAR", "ScenarioNotFoundError", "data_dir", "data_path", "scenario_file",
-           "shipped_scenarios"]
+__all__ = ["DATA_ENV_VAR", "ScenarioNotFoundError", "data_dir", "data_path", "display_path",
+           "scenario_file", "shipped_scenarios"]
 
 DATA_ENV_VAR = "CONSTELLATIONS_DATA"
 
@@ -92,6 +92,26 @@ def data_path(name: str | os.PathLike) -> Path:
     if not (root / path).exists() and len(path.parts) > 1 and path.parts[0] == _LEGACY_PREFIX:
         return root.joinpath(*path.parts[1:])
     return root / path
+
+
+def display_path(path: str | os.PathLike) -> str:
+    """How a file is named in results and messages that are kept: never an absolute local path.
+
+    A file of the data folder is named relative to it (``tle/starlink_20250727.tle``), a relative path
+    as given, any other absolute path by its file name only.
+
+    Examples
+    --------
+    >>> display_path(data_path("scenarios/tiny.toml")), display_path("my/launches.toml")
+    ('scenarios/tiny.toml', 'my/launches.toml')
+    >>> display_path("/home/someone/private/launches.toml")
+    'launches.toml'
+    """
+    path = Path(path)
+    try:
+        return path.resolve().relative_to(data_dir().resolve()).as_posix()
+    except (ValueError, OSError):
+        return path.name if path.is_absolute() else path.as_posix()
 
 
 def shipped_scenarios() -> list[str]:

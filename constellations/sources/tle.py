@@ -55,7 +55,7 @@ from ..frames import parse_utc
 from ..geometry import EARTH_RADIUS_KM, MU_KM3_S2
 from ..sgp4_propagator import SGP4Propagator, epoch_window_error
 from ..validation import MAX_NAME_CHARS, printable_prefix, read_text
-from .datafiles import data_dir, data_path
+from .datafiles import data_dir, data_path, display_path
 
 __all__ = [
     "DEFAULT_MAX_EPOCH_AGE_DAYS",
@@ -144,15 +144,10 @@ def _read_source(path_or_text) -> tuple[str, str]:
     if not path.is_file() and not path.is_dir():  # a pipe or device: reading it could block or never end
         raise ValueError(f"{path}: is not a regular file, so not a TLE file; give the path of a .tle file")
     # unreadable files, folders and non-UTF-8 bytes: a message naming the file, quoting nothing
-    return read_text(path, what="TLE file"), _display_path(path)
-
-
-def _display_path(path: Path) -> str:
-    """``tle/x.tle`` for a shipped file (relative to the data folder), else the path as given."""
-    try:
-        return Path(path).resolve().relative_to(data_dir().resolve()).as_posix()
-    except (ValueError, FileNotFoundError):
-        return str(path)
+    # messages name a shipped file as in the data folder and the user's own as given; what the catalog
+    # keeps (its source) is display_path's, never an absolute local path
+    shipped = path.resolve().is_relative_to(data_dir().resolve())
+    return read_text(path, what="TLE file"), display_path(path) if shipped else str(path)
 
 
 def _check_line(line: str, number: int, expected: str, label: str, lineno: int) -> None:
@@ -534,7 +529,7 @@ class Catalog:
             name = Path(label).stem if label != "<text>" else "TLE text"
         catalog = cls.from_satrecs(
             satrecs, [t.name for t in sets], name=name, min_elevation_deg=min_elevation_deg,
-            source=label if label != "<text>" else "TLE text",
+            source=display_path(label) if label != "<text>" else "TLE text",  # no local path kept
             min_elevation_by_altitude=min_elevation_by_altitude,
             max_epoch_age_days=(DEFAULT_MAX_EPOCH_AGE_DAYS if max_epoch_age_days is None
                                 else _epoch_age_days(max_epoch_age_days)),
