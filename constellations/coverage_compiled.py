@@ -358,7 +358,7 @@ def _ring_tables(kernel):
 
 
 def count_rings(kernel, lat_rad, lon_rad, reach, params, out=None, *, wgs84: bool,
-                slot_budget: int) -> np.ndarray:
+                slot_budget: int, sin_lat=None, cos_lat=None) -> np.ndarray:
     """``RingKernel._run`` compiled: counts of shape (n_time, n_cell), int32.
 
     Parameters
@@ -376,6 +376,10 @@ def count_rings(kernel, lat_rad, lon_rad, reach, params, out=None, *, wgs84: boo
     slot_budget : int
         The reference's ``SLOT_BUDGET``: its time chunks decide where it uses the one-elevation
         formula, which this kernel follows.
+    sin_lat, cos_lat : ndarray, shape (n_time, n_sat), optional
+        Sine and cosine of ``lat_rad`` when the caller has them (e.g. from
+        :meth:`~constellations.propagation.J2Propagator.subsatellite_trig`); default ``np.sin`` and
+        ``np.cos`` of ``lat_rad``, the reference's own, which keeps the counts bit-identical to it.
     """
     lat = _vector(lat_rad)
     lon = _vector(lon_rad)
@@ -391,8 +395,8 @@ def count_rings(kernel, lat_rad, lon_rad, reach, params, out=None, *, wgs84: boo
     for columns, w in groups:
         k_sat[slice(None) if columns is None else columns] = w["k"]
     tab = _ring_tables(kernel)
-    sin_s = np.sin(lat)
-    cos_s = np.cos(lat)
+    sin_s = np.sin(lat) if sin_lat is None else _vector(sin_lat)
+    cos_s = np.cos(lat) if cos_lat is None else _vector(cos_lat)
     empty1 = np.zeros(1)
     if wgs84:
         radius = _rows(params[0], lat.shape)
