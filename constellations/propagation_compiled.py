@@ -65,7 +65,7 @@ def atan2(y, x):
     r = (r + 0.5 * _MOREBITS) + _PIO4 if hi else r  # atan(a) in [0, pi/4]
     r = (_MOREBITS - r) + 2.0 * _PIO4 if ay > ax else r  # atan(big / small) = pi/2 - atan(a)
     r = (2.0 * _MOREBITS - r) + 4.0 * _PIO4 if x < 0.0 else r  # pi - atan
-    return -r if y < 0.0 else r
+    return math.copysign(r, y)
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
