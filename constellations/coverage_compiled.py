@@ -431,12 +431,12 @@ def count_rings(kernel, lat_rad, lon_rad, reach, params, out=None, *, wgs84: boo
     parallel = (threading.current_thread() is threading.main_thread() and n_time > 1
                 and n_time * n_sat >= PARALLEL_MIN_SAT_STEPS)
     run = _ring_counts_parallel if parallel else _ring_counts_serial
+    row_like = _ROW_INT16 if n_sat <= ROW_INT16_MAX_SAT else _ROW_INT32
     run(kind, cone, lat, lon, reach_rows, k_sat, s_a, s_b, s_c, s_d, s_e, s_f, s_g, s_h, radius,
         tab["ring_lat"], float(kernel.lat_min), float(kernel.lat_max), tab["sin_lat"], tab["cos_lat"],
         tab["inv_dlon"], tab["xoff"], tab["n"], tab["off2"], tab["wgs_k"], tab["wgs_n"],
         tab["wgs_n2"], tab["wgs_sec"], tab["wgs_p2"], tab["wgs_h"], tab["wgs_2ncos"],
-        tab["fold1"], tab["fold2"], int(kernel.length), _ROW_INT16 if n_sat <= ROW_INT16_MAX_SAT else
-        _ROW_INT32, out, und_j, und_x, und_c, und_n,
+        tab["fold1"], tab["fold2"], int(kernel.length), row_like, out, und_j, und_x, und_c, und_n,
         float(POLY_ACOS_ERR_RAD), float(LIBM_ACOS_ERR_RAD))
     if und_n.max() > UNDECIDED_PER_STEP:  # pragma: no cover - needs > 64 exact ties in one step
         cos_half = kernel._cos_half_wgs84 if wgs84 else kernel._cos_half_sphere
