@@ -23,8 +23,9 @@ from functools import lru_cache
 
 import numpy as np
 
+from . import kernels
 from .band_split import run_bands
-from .coverage import PointKernel, RingKernel
+from .coverage import SLOT_BUDGET, PointKernel, RingKernel
 from .earth import check_earth
 from .elements import SatelliteSource
 from .frames import parse_utc
@@ -348,6 +349,8 @@ class CountStream:
         if self.prop.fixed_footprints:
             _, _, radius_km = self.prop.subsatellite(np.zeros(1))
             self._fixed_lam = self._radius(radius_km, slice(None))
+        self._fused = (self._fixed_lam is not None and self.columns is None and grid.is_ring_grid
+                       and hasattr(self.prop, "subsatellite_trig") and kernels.backend() == "numba")
 
     def _check_windows(self, windows):
         """The finders, checked against ``columns``; and whether there is one per subset."""
@@ -396,6 +399,13 @@ class CountStream:
         if self._finders():
             return self._exact_chunk(k0, k1)
         t_s = np.arange(k0, k1) * self.step_s
+        if self._fused:  # the compiled path: the propagator's sin/cos of latitude spare the kernel its own
+            lat, lon, sin_lat, cos_lat = self.prop.subsatellite_trig(t_s)
+            self._mark_failed(lat)
+            lam = np.broadcast_to(self._fixed_lam, lat.shape)
+            return t_s, kernels.compiled().count_rings(self.kernel, lat, lon, lam, [lam], wgs84=False,
+                                                       slot_budget=SLOT_BUDGET, sin_lat=sin_lat,
+                                                       cos_lat=cos_lat)
         lat, lon, radius_km = self.prop.subsatellite(t_s)
         self._mark_failed(lat)
         if self._fixed_lam is not None:

@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import kernels
+
 __all__ = ["BOUNDARIES", "CoverageAccumulator", "WindowAccumulator", "gap_statistics"]
 
 BOUNDARIES = ("optimistic", "interior")
@@ -53,6 +55,7 @@ class CoverageAccumulator:
         self.n_cell = n_cell
         self.n_steps = int(n_steps)
         self.nfold = tuple(int(n) for n in nfold)
+        self._nfold_levels = np.maximum(np.array(self.nfold, dtype=np.int64), 1)  # <= 1: covered
         total = self.weight.sum()
         self._w_norm = self.weight / total if total > 0 else np.full(n_cell, 1.0 / n_cell)
         self.step = 0
@@ -75,6 +78,10 @@ class CoverageAccumulator:
     def add(self, counts: np.ndarray) -> None:
         """Add the visible counts of the next time steps.
 
+        On the compiled backend (:mod:`constellations.kernels`) one compiled pass does it
+        (:mod:`constellations.metrics_compiled`): the same integers and gaps, the per-step weighted
+        sums equal to about 1e-15.
+
         Parameters
         ----------
         counts : ndarray of int, shape (n_chunk, n_cell)
@@ -85,6 +92,10 @@ class CoverageAccumulator:
             raise ValueError(f"got {t0 + n} steps, more than the {self.n_steps} announced")
         if self.counts is not None:
             self.counts[t0:t0 + n] = counts
+        if n and kernels.backend() == "numba":
+            from .metrics_compiled import add  # numba is optional: load it only when used
+
+            return add(self, counts)
         self.count_sum += counts.sum(axis=0, dtype=np.int64)
         np.minimum(self.count_min, counts.min(axis=0), out=self.count_min)
         np.maximum(self.count_max, counts.max(axis=0), out=self.count_max)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import kernels
 from .elements import Elements
 from .frames import EARTH_ROTATION_RAD_S, gmst_rad, parse_utc
 from .geometry import EARTH_RADIUS_KM, J2, MU_KM3_S2
@@ -133,9 +134,35 @@ class J2Propagator:
         radius_km : ndarray, shape (n_sat,)
             Constant orbit radius.
         """
+        if kernels.backend() == "numba":
+            lat, lon, _, _ = self.subsatellite_trig(t_s)
+            return lat, lon, self.radius_km
         node, u = self.angles_rad(t_s)
         sin_u = np.sin(u)
         lat = np.arcsin(sin_u * self._sin_i)
         lon = node + np.arctan2(sin_u * self._cos_i, np.cos(u))
         lon = np.mod(lon + np.pi, 2 * np.pi) - np.pi
         return lat, lon, self.radius_km
+
+    def subsatellite_trig(self, t_s):
+        """Sub-satellite points and the sine and cosine of their latitudes.
+
+        On the compiled backend (:mod:`constellations.kernels`) all four come from one compiled pass
+        (:mod:`constellations.propagation_compiled`, equal to the NumPy formulas to 1e-12 rad), which
+        spares the counting kernel its own ``sin`` and ``cos``; on NumPy they are
+        :meth:`subsatellite`'s latitude and longitude with ``np.sin`` and ``np.cos`` of the latitude.
+
+        Parameters
+        ----------
+        t_s : array_like, shape (n_time,)
+
+        Returns
+        -------
+        lat_rad, lon_rad, sin_lat, cos_lat : ndarray, shape (n_time, n_sat)
+        """
+        if kernels.backend() == "numba":
+            from .propagation_compiled import subsatellite  # numba is optional: load it only when used
+
+            return subsatellite(self, t_s)
+        lat, lon, _ = self.subsatellite(t_s)
+        return lat, lon, np.sin(lat), np.cos(lat)

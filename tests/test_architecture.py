@@ -33,6 +33,7 @@ CORE = {"elements", "constellation", "geometry", "earth", "frames", "propagation
         "windows",  # exact access windows, used by the engine
         "kernels", "coverage_compiled",  # counting backend selection, the compiled (numba) kernels
         "windows_compiled",  # the compiled exact-window refinement
+        "propagation_compiled", "metrics_compiled",  # compiled J2 sub-satellite points, accumulator
         "band_split"}  # analyze() split by latitude bands over a Dask cluster
 LEAF = {"validation", "atomic", "_version", "pages", "sweeps"}
 SUBPACKAGE_LAYERS = {"sources": "sources", "plotting": "plotting", "race": "analyses",

@@ -56,8 +56,24 @@ class Terminated(BaseException):
     """SIGTERM arrived: unwinds like Ctrl-C (every ``finally`` runs, staging folders are deleted)."""
 
 
-def _terminate(signum, frame):
-    raise Terminated
+SIGNAL_RETRY_S = 0.05  # a signal that arrived inside numba's callbacks is delivered again this much later
+
+
+def _raiser(exc_type):
+    """A signal handler raising ``exc_type``, except inside numba's own Python callbacks.
+
+    Compiled kernels call back into Python (numba unpickles constants there); an exception raised
+    in such a frame makes CPython report a SystemError and can crash the process (seen: SIGSEGV in 1
+    of 6 tries). There the handler sends the signal again a moment later, until it lands in the
+    package's own code, where the exception unwinds every ``finally`` as usual.
+    """
+    def handle(signum, frame):
+        if frame is not None and "numba" in Path(frame.f_code.co_filename).parts:
+            threading.Timer(SIGNAL_RETRY_S, os.kill, (os.getpid(), signum)).start()
+            return
+        raise exc_type
+
+    return handle
 
 
 @contextlib.contextmanager
@@ -66,8 +82,8 @@ def _stop_signals():
     if threading.current_thread() is not threading.main_thread():
         yield
         return
-    old = {signal.SIGTERM: signal.signal(signal.SIGTERM, _terminate),
-           signal.SIGINT: signal.signal(signal.SIGINT, signal.default_int_handler)}
+    old = {signal.SIGTERM: signal.signal(signal.SIGTERM, _raiser(Terminated)),
+           signal.SIGINT: signal.signal(signal.SIGINT, _raiser(KeyboardInterrupt))}
     try:
         yield
     finally:
@@ -358,22 +374,40 @@ def _main(argv) -> int:
             traceback.print_exc()
         print(f"{PROG}: error: {exc or 'out of memory'}", file=sys.stderr)
         return EXIT_INPUT
-    except KeyboardInterrupt:
-        print(f"{PROG}: interrupted (SIGINT); the unfinished run was discarded, its output folder "
-              "keeps its previous run", file=sys.stderr)
-        return EXIT_INTERRUPTED
-    except Terminated:
-        print(f"{PROG}: terminated (SIGTERM); the unfinished run was discarded, its output folder "
-              "keeps its previous run", file=sys.stderr)
-        return EXIT_TERMINATED
+    except (KeyboardInterrupt, Terminated) as exc:
+        return _stopped(exc)
+    except SystemError as exc:
+        # a signal handled while compiled (numba) code calls back into Python: CPython reports the
+        # handler's exception as the cause (maybe of a cause) of "returned a result with an exception set"
+        cause = exc
+        while isinstance(cause, SystemError) and cause.__cause__ is not None:
+            cause = cause.__cause__
+        if isinstance(cause, KeyboardInterrupt | Terminated):
+            return _stopped(cause)
+        return _internal_error(exc, debug)
     except Exception as exc:
-        if debug:
-            traceback.print_exc()
-        print(f"{PROG}: internal error: {type(exc).__name__}: {exc}\n"
-              f"This is a bug or an environment problem, not your input. "
-              + ("" if debug else "Rerun with --debug to see the traceback, and please report it."),
-              file=sys.stderr)
-        return EXIT_INTERNAL
+        return _internal_error(exc, debug)
+
+
+def _stopped(exc: BaseException) -> int:
+    """Say that a signal stopped the run (everything was cleaned up while unwinding); its exit code."""
+    name, code = ("SIGINT", EXIT_INTERRUPTED) if isinstance(exc, KeyboardInterrupt) else \
+        ("SIGTERM", EXIT_TERMINATED)
+    what = "interrupted" if code == EXIT_INTERRUPTED else "terminated"
+    print(f"{PROG}: {what} ({name}); the unfinished run was discarded, its output folder "
+          "keeps its previous run", file=sys.stderr)
+    return code
+
+
+def _internal_error(exc: BaseException, debug: bool) -> int:
+    """Report an unexpected exception (its traceback with ``--debug``); exit code 1."""
+    if debug:
+        traceback.print_exception(exc)
+    print(f"{PROG}: internal error: {type(exc).__name__}: {exc}\n"
+          f"This is a bug or an environment problem, not your input. "
+          + ("" if debug else "Rerun with --debug to see the traceback, and please report it."),
+          file=sys.stderr)
+    return EXIT_INTERNAL
 
 
 if __name__ == "__main__":
