@@ -34,8 +34,10 @@ class Propagator(Protocol):
     Optional capability of circular-orbit propagators (``fixed_footprints`` True, e.g.
     :class:`~constellations.propagation.J2Propagator`): ``elements`` (the :class:`Elements` at the
     start) and ``angles_rad(t_s) -> (node_lon_rad, arg_latitude_rad)``, each (n_time, n_sat), the
-    Earth-fixed longitude of the ascending node and the argument of latitude, linear in ``t_s``.
-    Analyses that work per orbital plane (the SBI counter of
+    Earth-fixed longitude of the ascending node and the argument of latitude, linear in ``t_s``;
+    and ``subsatellite_trig(t_s) -> (lat_rad, lon_rad, sin_lat, cos_lat)``, each (n_time, n_sat), the
+    sub-satellite points with the sine and cosine of their latitudes (the engine's compiled counting
+    path takes them instead of forming its own). Analyses that work per orbital plane (the SBI counter of
     :mod:`constellations.goldendome.counting`) use them when ``fixed_footprints`` is True and fall
     back to :meth:`positions_ecef_km` otherwise.
     """

@@ -349,8 +349,9 @@ class CountStream:
         if self.prop.fixed_footprints:
             _, _, radius_km = self.prop.subsatellite(np.zeros(1))
             self._fixed_lam = self._radius(radius_km, slice(None))
+        # circular-orbit propagators also give the sine and cosine of the latitudes (elements.Propagator)
         self._fused = (self._fixed_lam is not None and self.columns is None and grid.is_ring_grid
-                       and hasattr(self.prop, "subsatellite_trig") and kernels.backend() == "numba")
+                       and kernels.backend() == "numba")
 
     def _check_windows(self, windows):
         """The finders, checked against ``columns``; and whether there is one per subset."""
