@@ -104,7 +104,7 @@ def display_path(path: str | os.PathLike) -> str:
     --------
     >>> display_path(data_path("scenarios/tiny.toml")), display_path("my/launches.toml")
     ('scenarios/tiny.toml', 'my/launches.toml')
-    >>> display_path("/home/someone/private/launches.toml")
+    >>> display_path("/data/private/launches.toml")
     'launches.toml'
     """
     path = Path(path)
