@@ -474,14 +474,8 @@ class WindowFinder:
         elif n_und:
             # 4. candidates within lam_out, then pairs settled by a satellite within lam_in
             kept = []
-            if unit is None:  # (n_node, n_sat, 3): every node once, for candidates and refinement
-                unit = _unit(lat, lon)
-            unit_c = unit[ctr]
-            cos_in = np.where(lam_in > 0, np.cos(np.maximum(lam_in, 0.0)), 2.0)  # 2: never
-            cos_out = np.where(lam_out > 0, np.cos(np.maximum(lam_out, 0.0)), 2.0)
-            batches = self._candidates(lat_c, lon_c, lam_out, undecided, n_und)
-            if batches == "rings":
-                batches = self._ring_candidate_blocks(lat_c, lon_c, lam_out, undecided)
+            unit, unit_c, cos_in, cos_out, batches = self._candidate_batches(
+                lat, lon, ctr, lam_in, lam_out, undecided, n_und, unit)
             for k_i, cell, sat in batches:
                 cos_d = np.einsum("ij,ij->i", unit_c[k_i, sat], self.cell_unit[cell])
                 hit_in = cos_d >= cos_in[k_i, sat]
@@ -602,14 +596,8 @@ class WindowFinder:
         the times at which at least ``level`` of these pieces overlap.
         """
         n_cell = len(self.grid)
-        lat_c, lon_c = lat[ctr], lon[ctr]
-        unit = _unit(lat, lon)  # (n_node, n_sat, 3)
-        unit_c = unit[ctr]
-        cos_in = np.where(lam_in > 0, np.cos(np.maximum(lam_in, 0.0)), 2.0)  # 2: never
-        cos_out = np.where(lam_out > 0, np.cos(np.maximum(lam_out, 0.0)), 2.0)
-        batches = self._candidates(lat_c, lon_c, lam_out, undecided, n_und)
-        if batches == "rings":
-            batches = self._ring_candidate_blocks(lat_c, lon_c, lam_out, undecided)
+        unit, unit_c, cos_in, cos_out, batches = self._candidate_batches(
+            lat, lon, ctr, lam_in, lam_out, undecided, n_und)
         none = np.empty(0, dtype=np.int64)
         kept = [(none, none, none, np.empty(0, dtype=bool))]
         for k_i, cell, sat in batches:
@@ -663,6 +651,23 @@ class WindowFinder:
         at_level = np.cumsum(step[order]) >= self.level
         before = np.concatenate([[False], at_level[:-1]])
         return keys[at_level & ~before], t[at_level & ~before], t[~at_level & before]
+
+    def _candidate_batches(self, lat, lon, ctr, lam_in, lam_out, undecided, n_und, unit=None):
+        """Set-up of the NumPy candidate search (levels 1 and k).
+
+        Returns the node unit vectors ``unit`` (n_node, n_sat, 3; formed unless given), those of the
+        steps ``unit_c``, the footprint cosines ``cos_in``, ``cos_out`` (n_int, n_sat; 2 where never in
+        view) and the batches of (interval row, cell, satellite) candidates within ``lam_out``.
+        """
+        if unit is None:
+            unit = _unit(lat, lon)
+        cos_in = np.where(lam_in > 0, np.cos(np.maximum(lam_in, 0.0)), 2.0)  # 2: never
+        cos_out = np.where(lam_out > 0, np.cos(np.maximum(lam_out, 0.0)), 2.0)
+        lat_c, lon_c = lat[ctr], lon[ctr]
+        batches = self._candidates(lat_c, lon_c, lam_out, undecided, n_und)
+        if batches == "rings":
+            batches = self._ring_candidate_blocks(lat_c, lon_c, lam_out, undecided)
+        return unit, unit[ctr], cos_in, cos_out, batches
 
     def _candidates(self, lat_c, lon_c, lam_out, undecided, n_und):
         """Batches of (interval row, cell, satellite), the satellite maybe within lam_out of the cell.
