@@ -4,6 +4,7 @@ import copy
 
 import numpy as np
 import pytest
+from shared import check_message
 
 from constellations import Constellation, Shell, preset
 from constellations.race.deployment import (
@@ -221,15 +222,6 @@ def test_kuiper_starts_from_78():
 
 OP = "operators.op"
 CASE = "operators.op.cases.only"
-
-
-def check_message(err, file, key, value, *texts):
-    """The message has the form ``FILE: key = VALUE: ...`` and says ``texts``."""
-    text = str(err.value)
-    shown = f" = {value!r}: " if value is not None else " "
-    assert text.startswith(f"{file}: {key}{shown}"), text
-    for t in texts:
-        assert t in text, text
 
 
 def rates(**rocket):

@@ -10,6 +10,7 @@ import functools
 
 import numpy as np
 import pytest
+from shared import Subset
 
 import constellations as cs
 from constellations import goldendome as gd
@@ -196,8 +197,6 @@ def test_level_input_errors_say_what_to_do():
                                   cs.points([0.0, 30.0, -45.0, 70.0], [0.0, 100.0, -60.0, 13.4],
                                             weights=[1, 2, 3, 4])])
 def test_exact_snapshots_equal_exact_analyses_of_the_subsets(grid):
-    from test_race import Subset
-
     c = cs.walker_delta(40, 5, 1, 550.0, 53.0, min_elevation_deg=25.0)
     order = np.random.default_rng(1).permutation(len(c))
     out = coverage_by_count(c, grid, START, 5400.0, 120.0, counts=[17, 0, 40, 5], order=order)

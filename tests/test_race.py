@@ -12,6 +12,7 @@ os.environ.setdefault("MPLBACKEND", "Agg")
 
 import numpy as np
 import pytest
+from shared import Subset, check_message
 
 import constellations as cs
 from constellations.propagation import J2Propagator
@@ -30,26 +31,6 @@ from constellations.race.snapshots import _coverage_task
 from constellations.sources.datafiles import data_dir
 
 START = "2025-07-01T00:00:00Z"
-
-
-class Subset:
-    """The satellites ``index`` of a constellation as a satellite source (a brute-force reference)."""
-
-    def __init__(self, constellation, index):
-        self.c, self.index = constellation, np.asarray(index, dtype=int)
-        self.name = f"{constellation.name} subset"
-
-    def __len__(self):
-        return self.index.size
-
-    def min_elevation_deg_per_sat(self):
-        return self.c.min_elevation_deg_per_sat()[self.index]
-
-    def max_nadir_deg_per_sat(self):
-        return self.c.max_nadir_deg_per_sat()[self.index]
-
-    def propagator(self, start):
-        return J2Propagator(self.c.elements().subset(self.index), start)
 
 
 @pytest.mark.parametrize("grid", [cs.global_grid(spacing_deg=15.0),
@@ -227,13 +208,6 @@ def raw_scenario():
         return tomllib.load(f)
 
 
-def check_message(err, file, key, value, *texts):
-    """The message has the form ``FILE: key = VALUE: ...`` and says ``texts``."""
-    text = str(err.value)
-    shown = f" = {value!r}: " if value is not None else " "
-    assert text.startswith(f"{file}: {key}{shown}"), text
-    for t in texts:
-        assert t in text, text
 
 
 @pytest.mark.parametrize("mutate, key, value, texts", [
