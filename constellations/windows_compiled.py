@@ -305,9 +305,7 @@ def pair_pieces(k_first, n0, q, half, step_s, node_s, duration_s, tol_u, pair_k,
     seg_b = np.empty(n_seg)
     sin_r = math.sin(r_max)
     for p in range(pair_k.size):
-        k, c = pair_k[p], pair_c[p]
-        if covered[k, c]:
-            continue
+        k, c = pair_k[p], pair_c[p]  # distinct pairs, none covered yet
         ux, uy, uz = cell_unit[c, 0], cell_unit[c, 1], cell_unit[c, 2]
         phi = cell_lat[c]
         b_lo = min(max(int((phi - r_max + math.pi / 2) / height), 0), n_band - 1)
