@@ -165,7 +165,7 @@ class RingKernel:
         self.wgs_h = np.concatenate([2.0 * n_km * (1.0 - WGS84_E2) * sin_phi, zero])
         self.wgs_2ncos = np.concatenate([2.0 * n_km * cos_phi, nan])
 
-    def count(self, lat_rad, lon_rad, lam_rad, out=None) -> np.ndarray:
+    def count(self, lat_rad, lon_rad, lam_rad, out=None, trig=None) -> np.ndarray:
         """Number of satellites in view of every cell of the grid, on a spherical Earth.
 
         Parameters
@@ -175,16 +175,20 @@ class RingKernel:
         lam_rad : ndarray, shape (n_time, n_sat) or (n_sat,)
             Footprint radius (Earth central angle) of each satellite; negative: not visible.
         out : ndarray of int, shape (n_time, n_cell), optional
+        trig : tuple of ndarray, shape (n_time, n_sat), optional
+            ``(sin_lat, cos_lat)`` of ``lat_rad`` when the caller has them (the compiled propagator's,
+            :meth:`~constellations.propagation.J2Propagator.subsatellite_trig`): the compiled backend
+            then skips its own ``np.sin`` and ``np.cos``; the NumPy reference ignores them.
 
         Returns
         -------
         ndarray of int32, shape (n_time, n_cell)
         """
         lam = np.broadcast_to(lam_rad, lat_rad.shape)
-        return self._run(lat_rad, lon_rad, lam, (lam,), self._cos_half_sphere, out)
+        return self._run(lat_rad, lon_rad, lam, (lam,), self._cos_half_sphere, out, trig=trig)
 
     def count_elevation(self, lat_rad, lon_rad, radius_km, min_elevation_rad, max_nadir_rad=None,
-                        earth: str = "wgs84", out=None) -> np.ndarray:
+                        earth: str = "wgs84", out=None, trig=None) -> np.ndarray:
         """Number of satellites at or above a minimum elevation (and inside a nadir cone) of every cell.
 
         On ``earth="wgs84"`` each ring is a ring of fixed geodetic latitude with observers at height 0
@@ -210,6 +214,8 @@ class RingKernel:
             Sensor half-angle from the geocentric nadir, radians; ``None``, ``inf`` or >= pi/2: no limit.
         earth : {"wgs84", "sphere"}
         out : ndarray of int32, shape (n_time, n_cell), optional
+        trig : tuple of ndarray, shape (n_time, n_sat), optional
+            ``(sin_lat, cos_lat)`` of ``lat_rad``, as for :meth:`count`.
 
         Returns
         -------
@@ -229,7 +235,7 @@ class RingKernel:
         lon_rad = np.asarray(lon_rad, dtype=float)
         radius, eps, eta = _elevation_inputs(lat_rad, radius_km, min_elevation_rad, max_nadir_rad)
         if check_earth(earth) == "sphere":
-            return self.count(lat_rad, lon_rad, _sphere_footprint_rad(radius, eps, eta), out=out)
+            return self.count(lat_rad, lon_rad, _sphere_footprint_rad(radius, eps, eta), out=out, trig=trig)
         reach = _reach(lon_rad, radius, eps, eta)
         radius = np.broadcast_to(radius, lat_rad.shape)
         params = [radius, np.broadcast_to(np.sin(eps), lat_rad.shape),
@@ -239,9 +245,9 @@ class RingKernel:
             eta_c = np.where(cone, eta, 0.0)
             params += [np.broadcast_to(np.where(cone, np.sin(eta_c), np.nan), lat_rad.shape),
                        np.broadcast_to(np.where(cone, np.cos(eta_c), np.nan), lat_rad.shape)]
-        return self._run(lat_rad, lon_rad, reach, params, self._cos_half_wgs84, out)
+        return self._run(lat_rad, lon_rad, reach, params, self._cos_half_wgs84, out, trig=trig)
 
-    def _run(self, lat_rad, lon_rad, reach, params, cos_half, out, backend=None):
+    def _run(self, lat_rad, lon_rad, reach, params, cos_half, out, backend=None, trig=None):
         """Count in time chunks that keep the slot arrays near :data:`SLOT_BUDGET` entries.
 
         ``reach`` (n_time, n_sat) bounds the latitude distance from a satellite to the rings that can
@@ -250,9 +256,11 @@ class RingKernel:
         :func:`constellations.coverage_compiled.count_rings`; this NumPy code is the reference.
         """
         if (backend or kernels.backend()) == "numba":
+            sin_lat, cos_lat = (None, None) if trig is None else trig
             return kernels.compiled().count_rings(self, lat_rad, lon_rad, reach, params, out,
                                                   wgs84=cos_half == self._cos_half_wgs84,
-                                                  slot_budget=SLOT_BUDGET)
+                                                  slot_budget=SLOT_BUDGET, sin_lat=sin_lat,
+                                                  cos_lat=cos_lat)
         n_time, n_sat = lat_rad.shape
         if out is None:
             out = np.empty((n_time, len(self.fold1)), dtype=np.int32)
@@ -560,8 +568,8 @@ class PointKernel:
         self.bands = [order[a:b] for a, b in zip(starts, [*starts[1:], order.size], strict=True)]
         self.band_lat = [(lat[b].min(), lat[b].max()) for b in self.bands]
 
-    def count(self, lat_rad, lon_rad, lam_rad, out=None) -> np.ndarray:
-        """Same contract as :meth:`RingKernel.count`."""
+    def count(self, lat_rad, lon_rad, lam_rad, out=None, trig=None) -> np.ndarray:
+        """Same contract as :meth:`RingKernel.count` (``trig`` is not used)."""
         if kernels.backend() == "numba":
             return kernels.compiled().count_points(self, lat_rad, lon_rad, lam_rad, out)
         n_time, n_sat = lat_rad.shape
@@ -584,8 +592,9 @@ class PointKernel:
         return out
 
     def count_elevation(self, lat_rad, lon_rad, radius_km, min_elevation_rad, max_nadir_rad=None,
-                        earth: str = "wgs84", out=None) -> np.ndarray:
-        """Same contract as :meth:`RingKernel.count_elevation`, tested from vectors point by point.
+                        earth: str = "wgs84", out=None, trig=None) -> np.ndarray:
+        """Same contract as :meth:`RingKernel.count_elevation` (``trig`` is not used), tested from
+        vectors point by point.
 
         On WGS84, with ``s`` the satellite, ``p`` the observer on the ellipsoid and ``n`` its geodetic
         up: visible when ``(s - p).n >= sin(eps) |s - p|`` and, with a sensor cone,

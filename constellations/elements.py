@@ -35,9 +35,11 @@ class Propagator(Protocol):
     :class:`~constellations.propagation.J2Propagator`): ``elements`` (the :class:`Elements` at the
     start) and ``angles_rad(t_s) -> (node_lon_rad, arg_latitude_rad)``, each (n_time, n_sat), the
     Earth-fixed longitude of the ascending node and the argument of latitude, linear in ``t_s``;
-    and ``subsatellite_trig(t_s) -> (lat_rad, lon_rad, sin_lat, cos_lat)``, each (n_time, n_sat), the
-    sub-satellite points with the sine and cosine of their latitudes (the engine's compiled counting
-    path takes them instead of forming its own). Analyses that work per orbital plane (the SBI counter of
+    and ``subsatellite_trig(t_s, unit=False) -> (lat_rad, lon_rad, sin_lat, cos_lat[, unit_vectors])``,
+    each (n_time, n_sat) (the unit vectors (n_time, n_sat, 3), with ``unit=True``), the sub-satellite
+    points with the sine and cosine of their latitudes and their Earth-fixed unit vectors (the
+    engine's compiled counting and window-finding paths take them instead of forming their own).
+    Analyses that work per orbital plane (the SBI counter of
     :mod:`constellations.goldendome.counting`) use them when ``fixed_footprints`` is True and fall
     back to :meth:`positions_ecef_km` otherwise.
     """

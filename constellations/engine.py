@@ -25,7 +25,7 @@ import numpy as np
 
 from . import kernels
 from .band_split import run_bands
-from .coverage import SLOT_BUDGET, PointKernel, RingKernel
+from .coverage import PointKernel, RingKernel
 from .earth import check_earth
 from .elements import SatelliteSource
 from .frames import parse_utc
@@ -126,14 +126,15 @@ def analyze(constellation, grid: Grid, start, duration_s: float, step_s: float,
         per-step series (``coverage_fraction``, ``visible_mean_weighted``, ``visible_count``) and
         the per-cell ``visible_*`` and ``nfold_time_fraction`` stay sampled at ``step_s``; the
         attributes ``exact_variables`` and ``sampled_variables`` list which is which. ``False``:
-        everything sampled at ``step_s`` on the sphere, exactly as before exact windows existed.
+        everything sampled at ``step_s`` (on ``earth``; with ``earth="sphere"`` exactly as before
+        exact windows existed).
     resolution_s : float
         Exact mode: time resolution of access and gap ends, s (default 1). Gaps shorter than it
         are merged, accesses shorter than it dropped.
     earth : {"wgs84", "sphere"}, optional
-        Exact mode: observers on the WGS84 ellipsoid with geodetic elevations, or on the sphere of
-        radius 6,378.137 km; default: the grid's Earth model (``grid.earth``, ``"wgs84"`` unless the
-        grid was built with ``earth="sphere"``). Sampled mode always counts on the sphere.
+        Observers on the WGS84 ellipsoid with geodetic elevations, or on the sphere of radius
+        6,378.137 km (elevation from the radial vertical), in both modes; default: the grid's Earth
+        model (``grid.earth``, ``"wgs84"`` unless the grid was built with ``earth="sphere"``).
     client : distributed.Client, optional
         Split the grid into ``n_parts`` latitude bands (default: 2 per worker thread) analysed on this
         Dask cluster (:mod:`constellations.band_split`); the result equals the single-machine one.
@@ -206,17 +207,17 @@ def analyze(constellation, grid: Grid, start, duration_s: float, step_s: float,
         keep_counts = not grid.is_ring_grid and n_steps * len(grid) <= KEEP_COUNTS_MAX
 
     acc = CoverageAccumulator(grid.weight, n_steps, nfold=nfold, keep_counts=keep_counts)
+    earth = check_earth(grid.earth if earth is None else earth)
     windows = finder = criterion = None
     if exact:
         resolution_s = _check_number("resolution_s", resolution_s, 0.0,
                                      fix="give the time resolution in seconds, e.g. 1")
-        earth = check_earth(grid.earth if earth is None else earth)
         finder = WindowFinder(grid, n_steps, step_s, elevation, nadir, earth=earth,
                               resolution_s=resolution_s)
         windows = WindowAccumulator(len(grid), n_steps * step_s, resolution_s)
-        if earth == "wgs84":
-            eta = np.radians(np.where(np.isinf(nadir), 90.0, nadir))  # >= 90 deg: no cone
-            criterion = (np.radians(elevation), None if np.all(np.isinf(nadir)) else eta, earth)
+    if earth == "wgs84":
+        eta = np.radians(np.where(np.isinf(nadir), 90.0, nadir))  # >= 90 deg: no cone
+        criterion = (np.radians(elevation), None if np.all(np.isinf(nadir)) else eta, earth)
     stream = stream_counts(constellation, grid, start, n_steps, step_s,
                            radius_rad=elevation_footprint(elevation, nadir), threads=threads,
                            windows=finder, criterion=criterion)
@@ -232,7 +233,7 @@ def analyze(constellation, grid: Grid, start, duration_s: float, step_s: float,
     return build_dataset(acc, grid, constellation, start=start, step_s=step_s,
                          boundary=boundary, elevation=elevation, percentiles=percentiles,
                          scenario=scenario, max_nadir_deg=max_nadir_deg, windows=windows,
-                         earth=earth if exact else "sphere",
+                         earth=earth,
                          excluded_satellites=stream.excluded_satellites())
 
 
@@ -347,11 +348,11 @@ class CountStream:
             finder.kernel = self.kernel  # one kernel (and its cached tables) for all
         self._fixed_lam = None
         if self.prop.fixed_footprints:
-            _, _, radius_km = self.prop.subsatellite(np.zeros(1))
-            self._fixed_lam = self._radius(radius_km, slice(None))
-        # circular-orbit propagators also give the sine and cosine of the latitudes (elements.Propagator)
-        self._fused = (self._fixed_lam is not None and self.columns is None and grid.is_ring_grid
-                       and kernels.backend() == "numba")
+            _, _, self._fixed_radius_km = self.prop.subsatellite(np.zeros(1))
+            self._fixed_lam = self._radius(self._fixed_radius_km, slice(None))
+        # circular-orbit propagators also give the sine and cosine of the latitudes (elements.Propagator),
+        # which spare the compiled kernels their own
+        self._trig = self._fixed_lam is not None and kernels.backend() == "numba"
 
     def _check_windows(self, windows):
         """The finders, checked against ``columns``; and whether there is one per subset."""
@@ -394,32 +395,28 @@ class CountStream:
             lam = self.radius_rad(radius_km - EARTH_RADIUS_KM, columns)
         return np.where(np.isfinite(lam), lam, -1.0)  # failed states: never visible
 
+    def _propagate(self, t_s, unit: bool = False):
+        """``lat, lon, radius_km`` at ``t_s`` and ``(sin_lat, cos_lat)``, or ``(sin_lat, cos_lat,
+        unit_vectors)`` with ``unit`` (``None`` unless the compiled propagator gives them)."""
+        if self._trig:
+            lat, lon, *trig = self.prop.subsatellite_trig(t_s, unit)
+            return lat, lon, self._fixed_radius_km, tuple(trig)
+        return (*self.prop.subsatellite(t_s), None)
+
     def count_chunk(self, k0: int):
         """Counts of the steps ``k0 .. k0 + chunk - 1`` (see the class docstring)."""
         k1 = min(self.n_steps, k0 + self.chunk)
         if self._finders():
             return self._exact_chunk(k0, k1)
         t_s = np.arange(k0, k1) * self.step_s
-        if self._fused:  # the compiled path: the propagator's sin/cos of latitude spare the kernel its own
-            lat, lon, sin_lat, cos_lat = self.prop.subsatellite_trig(t_s)
-            self._mark_failed(lat)
-            lam = np.broadcast_to(self._fixed_lam, lat.shape)
-            return t_s, kernels.compiled().count_rings(self.kernel, lat, lon, lam, [lam], wgs84=False,
-                                                       slot_budget=SLOT_BUDGET, sin_lat=sin_lat,
-                                                       cos_lat=cos_lat)
-        lat, lon, radius_km = self.prop.subsatellite(t_s)
+        lat, lon, radius_km, trig = self._propagate(t_s)
         self._mark_failed(lat)
-        if self._fixed_lam is not None:
-            lam = self._fixed_lam
-        else:
-            lam = self._radius(radius_km, slice(None))
+        if self._fixed_lam is None:
             lat = np.where(np.isfinite(lat), lat, 0.0)
             lon = np.where(np.isfinite(lon), lon, 0.0)
         if self.columns is None:
-            return t_s, self.kernel.count(lat, lon, lam)
-        lam = np.broadcast_to(lam, lat.shape)
-        return t_s, [self.kernel.count(np.ascontiguousarray(lat[:, c]), np.ascontiguousarray(lon[:, c]),
-                                       np.ascontiguousarray(lam[:, c])) if c.size
+            return t_s, self._count_columns(lat, lon, radius_km, slice(None), trig)
+        return t_s, [self._count_columns(lat, lon, radius_km, c, trig) if c.size
                      else np.zeros((t_s.size, len(self.grid)), dtype=np.int32) for c in self.columns]
 
     def _exact_chunk(self, k0: int, k1: int):
@@ -432,37 +429,42 @@ class CountStream:
         k_last = k1 if k1 == self.n_steps else k1 - 1  # the last chunk also owns interval n_steps
         layout = self._finders()[0]  # the finders share n_steps and step_s, hence their nodes
         t_all = layout.node_times_s(k0, k_last)
-        lat_all, lon_all, radius_all = self.prop.subsatellite(t_all)
+        lat_all, lon_all, radius_all, trig_all = self._propagate(t_all, unit=True)
         n0, _ = layout.node_range(k0, k_last)
         rows = layout.q * np.arange(k0, k1) - n0
         radius_km = radius_all if np.ndim(radius_all) == 1 else radius_all[rows]
         lat, lon = lat_all[rows], lon_all[rows]
+        trig = None if trig_all is None else tuple(x[rows] for x in trig_all[:2])
         self._mark_failed(lat)
         lat, lon = np.where(np.isfinite(lat), lat, 0.0), np.where(np.isfinite(lon), lon, 0.0)
         if not self._per_subset:
-            counts = self._count_columns(lat, lon, radius_km, slice(None))
-            return t_all[rows], counts, self.windows.chunk_pieces(k0, k_last, lat_all, lon_all, radius_all)
-        counts = [self._count_columns(lat, lon, radius_km, c) if c.size
+            counts = self._count_columns(lat, lon, radius_km, slice(None), trig)
+            return t_all[rows], counts, self.windows.chunk_pieces(k0, k_last, lat_all, lon_all, radius_all,
+                                                                  trig=trig_all)
+        counts = [self._count_columns(lat, lon, radius_km, c, trig) if c.size
                   else np.zeros((rows.size, len(self.grid)), dtype=np.int32) for c in self.columns]
         pieces = [None if finder is None else finder.chunk_pieces(
-                  k0, k_last, lat_all[:, sats], lon_all[:, sats], radius_all[..., sats])
+                  k0, k_last, lat_all[:, sats], lon_all[:, sats], radius_all[..., sats],
+                  trig=None if trig_all is None else tuple(x[:, sats] for x in trig_all))
                   for finder, sats in zip(self.windows, self.columns, strict=True)]
         return t_all[rows], counts, pieces
 
-    def _count_columns(self, lat, lon, radius_km, columns):
-        """Counts of the satellites ``columns`` (a slice or an index array) at the chunk's steps."""
-        if self.criterion is None:
-            lam = self._fixed_lam if self._fixed_lam is not None else self._radius(radius_km, slice(None))
-            if isinstance(columns, slice):
-                return self.kernel.count(lat, lon, lam)
-            lam = np.broadcast_to(lam, lat.shape)
-            return self.kernel.count(*(np.ascontiguousarray(x[:, columns]) for x in (lat, lon, lam)))
-        eps, eta, earth = self.criterion
+    def _count_columns(self, lat, lon, radius_km, columns, trig=None):
+        """Counts of the satellites ``columns`` (a slice or an index array) at the chunk's steps.
+
+        ``trig``: ``(sin_lat, cos_lat)`` of all the satellites, or ``None``.
+        """
         if not isinstance(columns, slice):
             lat, lon = np.ascontiguousarray(lat[:, columns]), np.ascontiguousarray(lon[:, columns])
             radius_km = radius_km[..., columns]
+            trig = None if trig is None else tuple(np.ascontiguousarray(x[:, columns]) for x in trig)
+        if self.criterion is None:
+            lam = self._radius(radius_km, columns) if self._fixed_lam is None else self._fixed_lam[columns]
+            return self.kernel.count(lat, lon, lam, trig=trig)
+        eps, eta, earth = self.criterion
+        if not isinstance(columns, slice):
             eps, eta = np.asarray(eps)[columns], None if eta is None else np.asarray(eta)[columns]
-        return self.kernel.count_elevation(lat, lon, radius_km, eps, eta, earth=earth)
+        return self.kernel.count_elevation(lat, lon, radius_km, eps, eta, earth=earth, trig=trig)
 
     def __iter__(self):
         starts = range(0, self.n_steps, self.chunk)

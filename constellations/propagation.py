@@ -144,25 +144,34 @@ class J2Propagator:
         lon = np.mod(lon + np.pi, 2 * np.pi) - np.pi
         return lat, lon, self.radius_km
 
-    def subsatellite_trig(self, t_s):
-        """Sub-satellite points and the sine and cosine of their latitudes.
+    def subsatellite_trig(self, t_s, unit: bool = False):
+        """Sub-satellite points and the sine and cosine of their latitudes (and their unit vectors).
 
-        On the compiled backend (:mod:`constellations.kernels`) all four come from one compiled pass
-        (:mod:`constellations.propagation_compiled`, equal to the NumPy formulas to 1e-12 rad), which
-        spares the counting kernel its own ``sin`` and ``cos``; on NumPy they are
-        :meth:`subsatellite`'s latitude and longitude with ``np.sin`` and ``np.cos`` of the latitude.
+        On the compiled backend (:mod:`constellations.kernels`) all of them come from one compiled
+        pass (:mod:`constellations.propagation_compiled`, equal to the NumPy formulas to 1e-12 rad),
+        which spares the counting kernel its own ``sin`` and ``cos`` and the window finder its unit
+        vectors; on NumPy they are :meth:`subsatellite`'s latitude and longitude with ``np.sin`` and
+        ``np.cos``.
 
         Parameters
         ----------
         t_s : array_like, shape (n_time,)
+        unit : bool
+            Also return the Earth-fixed unit vectors of the sub-satellite points.
 
         Returns
         -------
         lat_rad, lon_rad, sin_lat, cos_lat : ndarray, shape (n_time, n_sat)
+        unit_vectors : ndarray, shape (n_time, n_sat, 3), only with ``unit``
+            ``(cos lat cos lon, cos lat sin lon, sin lat)``.
         """
         if kernels.backend() == "numba":
             from .propagation_compiled import subsatellite  # numba is optional: load it only when used
 
-            return subsatellite(self, t_s)
+            return subsatellite(self, t_s, unit)
         lat, lon, _ = self.subsatellite(t_s)
-        return lat, lon, np.sin(lat), np.cos(lat)
+        sin_lat, cos_lat = np.sin(lat), np.cos(lat)
+        if not unit:
+            return lat, lon, sin_lat, cos_lat
+        vectors = np.stack([cos_lat * np.cos(lon), cos_lat * np.sin(lon), sin_lat], axis=-1)
+        return lat, lon, sin_lat, cos_lat, vectors

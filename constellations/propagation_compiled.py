@@ -66,12 +66,17 @@ def atan2(y, x):
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
-def _subsatellite(t_s, raan, node_rate, theta0, u0, u_rate, cos_i, sin_i, lat, lon, sin_lat, cos_lat):
-    """Fill ``lat, lon, sin_lat, cos_lat`` (n_time, n_sat) at the times ``t_s`` (n_time,)."""
+def _subsatellite(t_s, raan, node_rate, theta0, u0, u_rate, cos_i, sin_i, lat, lon, sin_lat, cos_lat,
+                  unit):
+    """Fill ``lat, lon, sin_lat, cos_lat`` (n_time, n_sat) at the times ``t_s`` (n_time,), and the
+    Earth-fixed unit vectors ``unit`` (n_time, n_sat, 3) unless it has no rows."""
     two_pi = 2.0 * math.pi
     n = raan.shape[0]
+    with_unit = unit.shape[0] > 0
     su, cu = np.empty(n), np.empty(n)  # sin u, cos u at the current step
     sd, cd = np.empty(n), np.empty(n)  # sin, cos of the rotation u_rate * dt
+    sn, cn = np.empty(n), np.empty(n)  # sin, cos of the node longitude (with unit vectors)
+    snd, cnd = np.empty(n), np.empty(n)  # sin, cos of its rotation node_rate * dt
     n_time = t_s.shape[0]
     dt = math.nan
     for k in range(n_time):
@@ -81,6 +86,11 @@ def _subsatellite(t_s, raan, node_rate, theta0, u0, u_rate, cos_i, sin_i, lat, l
                 u = u0[s] + u_rate[s] * t  # the reference's argument
                 su[s] = math.sin(u)
                 cu[s] = math.cos(u)
+            if with_unit:
+                for s in range(n):
+                    node = raan[s] + node_rate[s] * t - theta0
+                    sn[s] = math.sin(node)
+                    cn[s] = math.cos(node)
         else:
             step = t - t_s[k - 1]
             if step != dt:
@@ -89,10 +99,24 @@ def _subsatellite(t_s, raan, node_rate, theta0, u0, u_rate, cos_i, sin_i, lat, l
                     w = u_rate[s] * dt
                     sd[s] = math.sin(w)
                     cd[s] = math.cos(w)
+                    w = node_rate[s] * dt
+                    snd[s] = math.sin(w)
+                    cnd[s] = math.cos(w)
             for s in range(n):
                 a, b = su[s], cu[s]
                 su[s] = a * cd[s] + b * sd[s]
                 cu[s] = b * cd[s] - a * sd[s]
+            if with_unit:
+                for s in range(n):
+                    a, b = sn[s], cn[s]
+                    sn[s] = a * cnd[s] + b * snd[s]
+                    cn[s] = b * cnd[s] - a * snd[s]
+        if with_unit:  # the orbit's (cos u, sin u cos i, sin u sin i) turned by the node longitude
+            for s in range(n):
+                y = su[s] * cos_i[s]
+                unit[k, s, 0] = cn[s] * cu[s] - sn[s] * y
+                unit[k, s, 1] = sn[s] * cu[s] + cn[s] * y
+                unit[k, s, 2] = su[s] * sin_i[s]
         for s in range(n):  # branch-free: vectorizes
             x = su[s] * sin_i[s]
             c = math.sqrt((1.0 - x) * (1.0 + x))
@@ -107,7 +131,7 @@ def _subsatellite(t_s, raan, node_rate, theta0, u0, u_rate, cos_i, sin_i, lat, l
             lon[k, s] = m - math.pi
 
 
-def subsatellite(prop, t_s):
+def subsatellite(prop, t_s, unit: bool = False):
     """Sub-satellite points of a :class:`~constellations.propagation.J2Propagator`, compiled.
 
     Parameters
@@ -115,6 +139,8 @@ def subsatellite(prop, t_s):
     prop : J2Propagator
     t_s : array_like, shape (n_time,)
         Seconds since ``prop.start``.
+    unit : bool
+        Also return the Earth-fixed unit vectors of the sub-satellite points.
 
     Returns
     -------
@@ -122,6 +148,9 @@ def subsatellite(prop, t_s):
         Geocentric latitude and longitude in [-pi, pi), as ``prop.subsatellite`` to 1e-12 rad.
     sin_lat, cos_lat : ndarray, shape (n_time, n_sat)
         Sine and cosine of the latitude.
+    unit_vectors : ndarray, shape (n_time, n_sat, 3), only with ``unit``
+        ``(cos lat cos lon, cos lat sin lon, sin lat)``, formed from the orbit without ``lat`` and
+        ``lon`` (the node longitude's sine and cosine by the same recurrence as ``u``'s).
     """
     t = np.ascontiguousarray(t_s, dtype=np.float64).reshape(-1)
     tables = prop.__dict__.get("_compiled_tables")
@@ -134,6 +163,7 @@ def subsatellite(prop, t_s):
     raan, node_rate, u0, u_rate, cos_i, sin_i = tables
     shape = (t.size, raan.size)
     lat, lon, sin_lat, cos_lat = (np.empty(shape) for _ in range(4))
+    vectors = np.empty((*shape, 3) if unit else (0, 0, 3))
     _subsatellite(t, raan, node_rate, float(prop._theta0), u0, u_rate, cos_i, sin_i, lat, lon, sin_lat,
-                  cos_lat)
-    return lat, lon, sin_lat, cos_lat
+                  cos_lat, vectors)
+    return (lat, lon, sin_lat, cos_lat, vectors) if unit else (lat, lon, sin_lat, cos_lat)

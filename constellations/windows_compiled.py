@@ -16,7 +16,7 @@ import math
 import numpy as np
 from numba import njit
 
-__all__ = ["covered_runs", "pair_pieces", "refine", "ring_triples"]
+__all__ = ["covered_runs", "pair_pieces", "refine", "ring_triples", "unit_vectors"]
 
 MIN_BUCKET_RAD = 0.02  # rad: smallest bucket of the satellite grid of pair_pieces (bounds its memory)
 
@@ -495,3 +495,30 @@ def ring_triples(lat_c, lon_c, lam_out, cos_in, cos_out, undecided, covered, rin
     out = [np.empty(n, dtype=np.int64) for _ in range(3)]
     _ring_pass(True, *args, *out)
     return out[0], out[1], out[2]
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _unit_vectors(lon, sin_lat, cos_lat, out):
+    n_t, n_s = lon.shape
+    for t in range(n_t):
+        for s in range(n_s):
+            c = cos_lat[t, s]
+            out[t, s, 0] = c * math.cos(lon[t, s])
+            out[t, s, 1] = c * math.sin(lon[t, s])
+            out[t, s, 2] = sin_lat[t, s]
+
+
+def unit_vectors(lon, sin_lat, cos_lat):
+    """Unit vectors ``(cos lat cos lon, cos lat sin lon, sin lat)`` in one pass.
+
+    Parameters
+    ----------
+    lon, sin_lat, cos_lat : ndarray, shape (n_time, n_sat)
+
+    Returns
+    -------
+    ndarray, shape (n_time, n_sat, 3)
+    """
+    out = np.empty((*lon.shape, 3))
+    _unit_vectors(lon, sin_lat, cos_lat, out)
+    return out

@@ -165,8 +165,8 @@ def test_undecided_interval_ends_are_resolved_with_numpy_arccos(monkeypatch):
     add, run = coverage_compiled._add_undecided, RingKernel._run
     monkeypatch.setattr(coverage_compiled, "_add_undecided",
                         lambda t, *a: (resolved.append(t.size), add(t, *a)))
-    monkeypatch.setattr(RingKernel, "_run", lambda self, *a, backend=None: (
-        fallbacks.append(backend), run(self, *a, backend=backend))[1])
+    monkeypatch.setattr(RingKernel, "_run", lambda self, *a, backend=None, trig=None: (
+        fallbacks.append(backend), run(self, *a, backend=backend, trig=trig))[1])
     for poly_err, libm_err in ((1e-3, 1e-4), (0.3, 0.3)):  # some undecided; more than fit per step
         monkeypatch.setattr(coverage_compiled, "POLY_ACOS_ERR_RAD", poly_err)
         monkeypatch.setattr(coverage_compiled, "LIBM_ACOS_ERR_RAD", libm_err)

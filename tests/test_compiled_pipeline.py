@@ -58,6 +58,9 @@ def test_compiled_j2_subsatellite_equals_numpy_and_cartesian(times, thread, monk
     monkeypatch.setenv(kernels.ENV_VAR, "numpy")
     lat0, lon0, radius0 = prop.subsatellite(t_s)
     xyz = prop.positions_ecef_km(t_s)
+    direction = xyz / np.linalg.norm(xyz, axis=-1, keepdims=True)
+    np.testing.assert_allclose(prop.subsatellite_trig(t_s, unit=True)[4], direction, rtol=0,
+                               atol=ANGLE_TOL_RAD)  # the NumPy reference's unit vectors
     monkeypatch.setenv(kernels.ENV_VAR, "numba")
     run = (lambda f: f()) if thread == "main" else in_worker_thread
     lat, lon, sin_lat, cos_lat = run(lambda: prop.subsatellite_trig(t_s))
@@ -75,6 +78,10 @@ def test_compiled_j2_subsatellite_equals_numpy_and_cartesian(times, thread, monk
     assert np.max(wrapped_difference(lon, lon_xyz)) < ANGLE_TOL_RAD
     np.testing.assert_allclose(sin_lat, np.sin(lat0), rtol=0, atol=ANGLE_TOL_RAD)
     np.testing.assert_allclose(cos_lat, np.cos(lat0), rtol=0, atol=ANGLE_TOL_RAD)
+    *same, unit = run(lambda: prop.subsatellite_trig(t_s, unit=True))  # + the unit vectors
+    for a, b in zip(same, (lat, lon, sin_lat, cos_lat), strict=True):
+        np.testing.assert_array_equal(a, b)
+    np.testing.assert_allclose(unit, direction, rtol=0, atol=ANGLE_TOL_RAD)
 
 
 def test_compiled_atan2_against_numpy():

@@ -14,14 +14,23 @@ from constellations.geometry import EARTH_RADIUS_KM
 START = "2025-07-01T00:00:00Z"
 
 
-def brute_force_counts(constellation, grid, duration_s, step_s):
-    """Satellites above each point's minimum elevation, shape (n_time, n_cell), by vectors."""
+def brute_force_counts(constellation, grid, duration_s, step_s, earth="sphere"):
+    """Satellites above each point's minimum elevation, shape (n_time, n_cell), by vectors.
+
+    ``earth="wgs84"``: observers on the ellipsoid (constants of NIMA TR8350.2 written here), elevation
+    from the geodetic vertical; ``"sphere"``: radius 6,378.137 km, radial vertical.
+    """
     n = int(duration_s // step_s)
     t_s = np.arange(n) * step_s
     pos = constellation.propagator(START).positions_ecef_km(t_s)  # (T, N, 3)
     lat, lon = np.radians(grid.lat_deg), np.radians(grid.lon_deg)
     up = np.stack([np.cos(lat) * np.cos(lon), np.cos(lat) * np.sin(lon), np.sin(lat)], axis=-1)
     ground = EARTH_RADIUS_KM * up  # (G, 3)
+    if earth == "wgs84":
+        e2 = (1.0 / 298.257223563) * (2.0 - 1.0 / 298.257223563)
+        n_km = 6378.137 / np.sqrt(1.0 - e2 * np.sin(lat) ** 2)  # prime-vertical radius of curvature
+        ground = np.stack([n_km * np.cos(lat) * np.cos(lon), n_km * np.cos(lat) * np.sin(lon),
+                           n_km * (1.0 - e2) * np.sin(lat)], axis=-1)
     eps = np.radians(constellation.min_elevation_deg_per_sat())  # (N,)
     nadir_max = np.radians(constellation.elements().max_nadir_deg)  # (N,), inf: no sensor limit
     counts = np.zeros((n, len(grid)), dtype=int)
@@ -93,7 +102,7 @@ def test_engine_agrees_with_brute_force_cell_by_cell(case, boundary):
     duration_s, step_s = 6 * 3600.0, 120.0
     counts = brute_force_counts(constellation, grid, duration_s, step_s)
     ds = cs.analyze(constellation, grid, START, duration_s, step_s, boundary=boundary, progress=False,
-                    keep_counts=True, exact=False)  # the sampled mode (exact windows: test_exact.py)
+                    keep_counts=True, exact=False, earth="sphere")  # sampled (exact windows: test_exact.py)
     np.testing.assert_array_equal(ds["visible_count"].values, counts)
     np.testing.assert_allclose(ds["coverage_time_fraction"], (counts > 0).mean(axis=0))
     np.testing.assert_allclose(ds["visible_mean"], counts.mean(axis=0))
@@ -105,6 +114,20 @@ def test_engine_agrees_with_brute_force_cell_by_cell(case, boundary):
         np.testing.assert_allclose(ds[key].values, value, rtol=1e-12, equal_nan=True, err_msg=key)
     # the test must exercise gaps, accesses and never-covered cells to mean something
     assert np.nansum(expected["gap_count"]) > 10 and np.nansum(expected["access_count"]) > 10
+
+
+@pytest.mark.parametrize("case", range(len(CASES)))
+def test_sampled_mode_counts_on_the_wgs84_ellipsoid_by_default(case):
+    constellation, grid = CASES[case]
+    duration_s, step_s = 3 * 3600.0, 120.0
+    counts = brute_force_counts(constellation, grid, duration_s, step_s, earth="wgs84")
+    ds = cs.analyze(constellation, grid, START, duration_s, step_s, progress=False, keep_counts=True,
+                    exact=False)
+    assert ds.attrs["earth"] == "wgs84"
+    np.testing.assert_array_equal(ds["visible_count"].values, counts)
+    np.testing.assert_allclose(ds["coverage_time_fraction"], (counts > 0).mean(axis=0))
+    sphere = brute_force_counts(constellation, grid, duration_s, step_s, earth="sphere")
+    assert np.any(sphere != counts)  # the two models differ on these cases, so the test can tell them apart
 
 
 def test_threads_do_not_change_results():
@@ -140,7 +163,7 @@ def test_revisit_percentiles_match_numpy_per_cell():
 def test_long_run_mean_visible_count_equals_n_times_footprint_fraction():
     shell = cs.walker_delta(1584, 72, 17, 550.0, 53.0)
     ds = cs.analyze(shell, cs.global_grid(spacing_deg=2.0), START, 86400.0, 120.0, progress=False,
-                    exact=False)  # the closed form is for the sphere
+                    exact=False, earth="sphere")  # the closed form is for the sphere
     w = ds["area_km2"].values
     mean_visible = float((ds["visible_mean"].values * w).sum() / w.sum())
     expected = 1584 * cs.footprint_area_fraction(cs.central_angle_rad(550.0, 25.0))

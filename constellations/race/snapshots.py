@@ -10,8 +10,9 @@ alone, sampled at the steps. Coverage time and gaps come from exact access windo
 grid's Earth model, WGS84 by default): one window finder per increment, fed from the same
 propagation; the covered pieces of snapshot ``n_k`` are the union of those of its increments, so
 that each snapshot equals :func:`constellations.analyze` of its satellites and every satellite's
-windows are found once (:func:`coverage_by_count`; ``exact=False`` keeps the sampled spherical
-counting of earlier versions). Statistics:
+windows are found once (:func:`coverage_by_count`; ``exact=False`` samples everything at the steps,
+on the grid's Earth model; a grid built with ``earth="sphere"`` gives the counting of earlier
+versions). Statistics:
 :class:`~constellations.metrics.WindowAccumulator` (or the sampled
 :class:`~constellations.metrics.CoverageAccumulator`) and :func:`~constellations.metrics.gap_statistics`
 per distinct ``n``.
@@ -150,8 +151,8 @@ def coverage_by_count(source, grid, start, duration_s: float, step_s: float, cou
         Overrides the source's minimum elevations.
     exact : bool
         ``True`` (default): ``coverage_time_fraction``, ``revisit_mean_s`` and ``revisit_max_s``
-        from exact access windows to ``resolution_s`` (observers on ``grid.earth``); ``False``: all
-        sampled at ``step_s`` on the sphere, as before exact windows existed.
+        from exact access windows to ``resolution_s``; ``False``: all sampled at ``step_s``.
+        Observers on ``grid.earth`` either way.
     resolution_s : float
         Exact mode: time resolution of access and gap ends, s.
 
@@ -206,6 +207,7 @@ def coverage_by_count(source, grid, start, duration_s: float, step_s: float, cou
                                                             resolution_s=float(resolution_s))
                    for sats in added]  # one per increment: snapshot k is the union of 0 .. k
         windows = [WindowAccumulator(len(grid), duration, float(resolution_s)) for _ in uniq]
+    if grid.earth == "wgs84":
         eta = np.radians(np.where(np.isinf(nadir), 90.0, nadir))  # >= 90 deg: no cone
         criterion = (np.radians(elevation), None if np.all(np.isinf(nadir)) else eta, grid.earth)
     stream = stream_counts(source, grid, start, n_steps, step_s, columns=added, threads=1,
@@ -247,7 +249,7 @@ def coverage_by_count(source, grid, start, duration_s: float, step_s: float, cou
     out.update(n_satellites=uniq, lat_deg=grid.lat_deg, lon_deg=grid.lon_deg, weight=grid.weight,
                area_km2=grid.area_km2, duration_s=duration, step_s=float(step_s), n_steps=n_steps,
                exact=bool(exact), resolution_s=float(resolution_s) if exact else float(step_s),
-               earth=grid.earth if exact else "sphere", wall_s=time.perf_counter() - t_wall)
+               earth=grid.earth, wall_s=time.perf_counter() - t_wall)
     return out
 
 
