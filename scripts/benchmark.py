@@ -2,16 +2,19 @@
 
 Each case runs in a fresh subprocess so that its peak resident memory (ru_maxrss) is its own.
 Run:  python scripts/benchmark.py [--cases a,b,c,d] [--threads N] [--repeat R] [--fast] [--out DIR]
-                                  [--mode sampled|exact|both] [--kernels numpy,numba]
+                                  [--mode sampled|exact|both|all] [--kernels numpy,numba]
 ``--fast`` checks that every case runs (2 simulated hours on coarser grids, in well under 30 s); its
 times are not the README's numbers. ``--out`` also writes the table as ``benchmark.md``. ``--mode``
 picks the sampled analysis (``exact=False``), the exact access windows (``exact=True``, the default of
-``analyze``) or both, run one after the other in the same process so the ratio compares like with
-like. ``--kernels numpy,numba`` runs every case once per counting backend (``CONSTELLATIONS_KERNEL``,
-each in its own process, so peak memory is per backend; a tiny warm-up analysis, the same for every
-backend, loads lazy imports and the compiled kernels before the clock starts, its time shown as
-``jit (s)``); ``speedup`` is the NumPy time over the row's;
-``count (s)`` times the streaming count loop alone (propagation and counting, no statistics).
+``analyze``), both, or ``all`` (both, and the sampled analysis on the sphere, ``earth="sphere"``: the
+first release's counting), run one after the other in the same process so the ratio (the row's time
+over the sampled row's) compares like with like; sampled and exact rows count on the WGS84 ellipsoid,
+``analyze``'s default. ``--kernels numpy,numba`` runs every case once per counting backend
+(``CONSTELLATIONS_KERNEL``, each in its own process, so peak memory is per backend; a tiny warm-up
+analysis, the same for every backend, loads lazy imports and the compiled kernels before the clock
+starts, its time shown as ``jit (s)``); ``speedup`` is the NumPy time over the row's;
+``count (s)`` times the streaming count loop alone (propagation and counting with spherical
+footprints, no statistics).
 Case ``g`` is issue 14's reference: 16,000 satellites in 4 Walker shells, 12 h.
 """
 
@@ -44,7 +47,11 @@ CASES = {
           "min_elevation_deg=25.0)", 1.0, 5.0),
 }
 CASE_DURATION_S = {"g": 43200.0}  # cases not run for one simulated day
-MODES = {"sampled": (False,), "exact": (True,), "both": (False, True)}
+# (row label, exact, earth): the sampled and exact modes on the default WGS84 ellipsoid, and the sampled
+# mode on the sphere (the first release's counting), for reference
+_SAMPLED, _EXACT, _SPHERE = ("sampled", False, "wgs84"), ("exact", True, "wgs84"), ("sphere", False, "sphere")
+MODES = {"sampled": (_SAMPLED,), "exact": (_EXACT,), "both": (_SAMPLED, _EXACT),
+         "all": (_SAMPLED, _EXACT, _SPHERE)}
 DURATION_S = 86400.0  # one simulated day
 FAST_DURATION_S = 2 * 3600.0
 STEP_S = 60.0
@@ -71,12 +78,13 @@ if {count}:  # the streaming count loop alone: propagation and counting, no stat
                            radius_rad=radius_rad, threads={threads}):
         pass
     count_s = time.perf_counter() - t1
-for exact in {modes}:
+for mode, exact, earth in {modes}:
     t2 = time.perf_counter()
     ds = cs.analyze(c, g, "{start}", {duration_s}, {step_s}, threads={threads}, progress=False,
-                    exact=exact)
+                    exact=exact, earth=earth)
     t3 = time.perf_counter()
-    print(json.dumps({{"exact": exact, "setup_s": t1 - t0 - jit_s, "analyze_s": t3 - t2, "cells": len(g),
+    print(json.dumps({{"mode": mode, "exact": exact, "earth": earth, "setup_s": t1 - t0 - jit_s,
+        "analyze_s": t3 - t2, "cells": len(g),
         "kernel": kernels.backend(), "jit_s": jit_s, "count_s": count_s,
         "satellites": len(c), "coverage_time": float((ds.coverage_time_fraction * ds.weight).sum()
         / ds.weight.sum()),
@@ -114,7 +122,6 @@ def run_case(key: str, *, threads: int, repeat: int, fast: bool, mode: str = "ex
             if best[i] is None or res["analyze_s"] < best[i]["analyze_s"]:
                 best[i] = res
     for res in best:
-        res["mode"] = "exact" if res["exact"] else "sampled"
         res["ratio"] = res["analyze_s"] / best[0]["analyze_s"] if len(best) > 1 else float("nan")
         res["label"] = (f"{what}, {spacing_deg:g} deg equal-area ({res['cells']:,} cells), "
                         f"{duration_s / 3600:g} h at {STEP_S:g} s")
@@ -131,8 +138,8 @@ def main(argv=None):
                              "every case runs, in well under 30 s (not the README's timings)")
     parser.add_argument("--out", type=Path, default=None, help="also write the table to OUT/benchmark.md")
     parser.add_argument("--mode", choices=sorted(MODES), default="both",
-                        help="sampled (exact=False), exact (exact windows) or both (default; the "
-                             "ratio column is exact / sampled)")
+                        help="sampled (exact=False), exact (exact windows), both (default; the "
+                             "ratio column is exact / sampled) or all (both and sampled on the sphere)")
     parser.add_argument("--kernels", default="",
                         help="comma-separated counting backends to compare, e.g. numpy,numba (default: "
                              "the environment's CONSTELLATIONS_KERNEL, auto when unset)")
@@ -172,7 +179,7 @@ def main(argv=None):
         args.out.mkdir(parents=True, exist_ok=True)
         lines = [f"# Benchmark{' (--fast: a smoke test, not the README timings)' if args.fast else ''}", "",
                  f"threads = {args.threads}, best of {args.repeat} run(s) per case", "",
-                 "| case | mode | kernel | analyze (s) | exact / sampled | NumPy / this | count (s) | "
+                 "| case | mode | kernel | analyze (s) | / sampled | NumPy / this | count (s) | "
                  "NumPy / this | jit (s) | wall (s) | peak RSS (MB) | coverage time | description |",
                  "|---|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|"]
         lines += [f"| {key} | {b['mode']} | {b['kernel']} | {b['analyze_s']:.2f} | {b['ratio']:.2f} | "
