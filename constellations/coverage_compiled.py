@@ -142,9 +142,13 @@ def _first_ring(ring_lat, value, inv_spacing):
 @njit(cache=True, nogil=True, error_model="numpy")
 def _ring_step(t, kind, cone, lat, lon, reach, k_sat, s_a, s_b, s_c, s_d, s_e, s_f, s_g, s_h, radius,
                ring_lat, lat_min, lat_max, sin_lat, cos_lat, inv_dlon, xoff, n_f, off2,
-               wk, wn, wn2, wsec, wp2, wh, w2ncos, fold1, fold2, diff, out,
+               wk, wn, wn2, wsec, wp2, wh, w2ncos, wt, wv, fold1, fold2, diff, out,
                und_j, und_x, und_c, und_n, err_poly, err_libm):
-    """Count one time step ``t`` into ``out[t]``; ``diff`` is this thread's row buffer."""
+    """Count one time step ``t`` into ``out[t]``; ``diff`` is this thread's row buffer.
+
+    ``wt, wv``: the per-ring ``T`` and ``V`` of the one-elevation formula for the one ``cos^2(eps)``
+    of every satellite (the reference's ``RingKernel._elevation_tables``), or empty.
+    """
     n_sat = lat.shape[1]
     n_ring = ring_lat.shape[0]
     diff[:] = 0
@@ -196,6 +200,27 @@ def _ring_step(t, kind, cone, lat, lon, reach, k_sat, s_a, s_b, s_c, s_d, s_e, s
                 kind_s = WGS84_GENERAL
                 d = s_h[s]
             e, f, g = s_e[s], s_f[s], s_g[s]
+            if kind_s == WGS84_ONE_ELEVATION and not cone and wv.shape[0] > 0:
+                # the reference's one-elevation formula with its per-ring T and V, in its order
+                z2 = 2.0 * a
+                r2 = r * r
+                se_rho = d * c
+                z_rho = a * c
+                for jj in range(j0, j1):
+                    q = wk[jj] * z2
+                    q = q + wv[jj]
+                    q = q + r2
+                    q = math.sqrt(q) if q >= 0.0 else math.nan
+                    q = q * se_rho
+                    q = q + wt[jj] * c
+                    q = q - sin_lat[jj] * z_rho
+                    b_c[ns] = q * wsec[jj]
+                    inv = inv_dlon[jj]
+                    b_inv[ns] = inv
+                    b_x[ns] = lo_s * inv + xoff[jj]
+                    b_j[ns] = jj
+                    ns += 1
+                continue
             for jj in range(j0, j1):
                 b_c[ns] = _cos_half_wgs84(kind_s, cone, r, a, b, c, d, e, f, g, sin_lat[jj], wk[jj],
                                           wn[jj], wn2[jj], wsec[jj], wp2[jj], wh[jj], w2ncos[jj])
@@ -257,28 +282,28 @@ def _ring_step(t, kind, cone, lat, lon, reach, k_sat, s_a, s_b, s_c, s_d, s_e, s
 @njit(cache=True, nogil=True, error_model="numpy", parallel=True)
 def _ring_counts_parallel(kind, cone, lat, lon, reach, k_sat, s_a, s_b, s_c, s_d, s_e, s_f, s_g,
                           s_h, radius, ring_lat, lat_min, lat_max, sin_lat, cos_lat, inv_dlon, xoff, n_f,
-                          off2, wk, wn, wn2, wsec, wp2, wh, w2ncos, fold1, fold2, length, row_like, out,
-                          und_j, und_x, und_c, und_n, err_poly, err_libm):
+                          off2, wk, wn, wn2, wsec, wp2, wh, w2ncos, wt, wv, fold1, fold2, length, row_like,
+                          out, und_j, und_x, und_c, und_n, err_poly, err_libm):
     """All steps, ``prange`` over time (each step has its own row buffer)."""
     for t in prange(lat.shape[0]):
         diff = np.empty(length, dtype=row_like.dtype)
         _ring_step(t, kind, cone, lat, lon, reach, k_sat, s_a, s_b, s_c, s_d, s_e, s_f, s_g, s_h, radius,
                    ring_lat, lat_min, lat_max, sin_lat, cos_lat, inv_dlon, xoff, n_f, off2,
-                   wk, wn, wn2, wsec, wp2, wh, w2ncos, fold1, fold2, diff, out,
+                   wk, wn, wn2, wsec, wp2, wh, w2ncos, wt, wv, fold1, fold2, diff, out,
                    und_j, und_x, und_c, und_n, err_poly, err_libm)
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
 def _ring_counts_serial(kind, cone, lat, lon, reach, k_sat, s_a, s_b, s_c, s_d, s_e, s_f, s_g,
                         s_h, radius, ring_lat, lat_min, lat_max, sin_lat, cos_lat, inv_dlon, xoff, n_f,
-                        off2, wk, wn, wn2, wsec, wp2, wh, w2ncos, fold1, fold2, length, row_like, out,
-                        und_j, und_x, und_c, und_n, err_poly, err_libm):
+                        off2, wk, wn, wn2, wsec, wp2, wh, w2ncos, wt, wv, fold1, fold2, length, row_like,
+                        out, und_j, und_x, und_c, und_n, err_poly, err_libm):
     """All steps in this thread, one row buffer (for callers that are worker threads themselves)."""
     diff = np.empty(length, dtype=row_like.dtype)
     for t in range(lat.shape[0]):
         _ring_step(t, kind, cone, lat, lon, reach, k_sat, s_a, s_b, s_c, s_d, s_e, s_f, s_g, s_h, radius,
                    ring_lat, lat_min, lat_max, sin_lat, cos_lat, inv_dlon, xoff, n_f, off2,
-                   wk, wn, wn2, wsec, wp2, wh, w2ncos, fold1, fold2, diff, out,
+                   wk, wn, wn2, wsec, wp2, wh, w2ncos, wt, wv, fold1, fold2, diff, out,
                    und_j, und_x, und_c, und_n, err_poly, err_libm)
 
 
@@ -403,7 +428,7 @@ def count_rings(kernel, lat_rad, lon_rad, reach, params, out=None, *, wgs84: boo
     tab = _ring_tables(kernel)
     sin_s = np.sin(lat) if sin_lat is None else _vector(sin_lat)
     cos_s = np.cos(lat) if cos_lat is None else _vector(cos_lat)
-    empty1 = np.zeros(1)
+    empty1, empty0 = np.zeros(1), np.zeros(0)
     if wgs84:
         radius = _rows(params[0], lat.shape)
         sin_e = _vector(params[1][0])  # (n_sat,): the same at every step
@@ -415,6 +440,11 @@ def count_rings(kernel, lat_rad, lon_rad, reach, params, out=None, *, wgs84: boo
         s_a, s_b, s_c = sin_s, cos_s, empty1.reshape(1, 1)
         s_d = _one_elevation_sin(kernel, lat, reach, sin_e, cos2_e, groups, slot_budget)
         s_e, s_f, s_g, s_h = cos2_e, sin_eta, cos_eta, sin_e
+        wt = wv = empty0
+        if np.all(cos2_e == cos2_e[0]):  # one elevation: the reference's per-ring T and V
+            c2 = float(cos2_e[0])
+            wt = _vector(tab["wgs_n"] * c2 - tab["wgs_k"] * tab["sin_lat"])
+            wv = _vector(tab["wgs_k"] ** 2 - tab["wgs_n2"] * c2)
     else:
         radius = empty1.reshape(1, 1)
         cone = False
@@ -424,6 +454,7 @@ def count_rings(kernel, lat_rad, lon_rad, reach, params, out=None, *, wgs84: boo
         s_c = np.cos(_rows(params[0], lat.shape))
         s_d = empty1.reshape(1, 1)
         s_e = s_f = s_g = s_h = empty1
+        wt = wv = empty0
     und_j = np.empty((n_time, UNDECIDED_PER_STEP), dtype=np.int64)
     und_x = np.empty((n_time, UNDECIDED_PER_STEP))
     und_c = np.empty((n_time, UNDECIDED_PER_STEP))
@@ -435,7 +466,7 @@ def count_rings(kernel, lat_rad, lon_rad, reach, params, out=None, *, wgs84: boo
     run(kind, cone, lat, lon, reach_rows, k_sat, s_a, s_b, s_c, s_d, s_e, s_f, s_g, s_h, radius,
         tab["ring_lat"], float(kernel.lat_min), float(kernel.lat_max), tab["sin_lat"], tab["cos_lat"],
         tab["inv_dlon"], tab["xoff"], tab["n"], tab["off2"], tab["wgs_k"], tab["wgs_n"],
-        tab["wgs_n2"], tab["wgs_sec"], tab["wgs_p2"], tab["wgs_h"], tab["wgs_2ncos"],
+        tab["wgs_n2"], tab["wgs_sec"], tab["wgs_p2"], tab["wgs_h"], tab["wgs_2ncos"], wt, wv,
         tab["fold1"], tab["fold2"], int(kernel.length), row_like, out, und_j, und_x, und_c, und_n,
         float(POLY_ACOS_ERR_RAD), float(LIBM_ACOS_ERR_RAD))
     if und_n.max() > UNDECIDED_PER_STEP:  # pragma: no cover - needs > 64 exact ties in one step
