@@ -191,6 +191,8 @@ class WindowAccumulator:
     >>> g = acc.gaps()
     >>> g["cell"].tolist(), g["length_s"].round(1).tolist(), g["edge"].tolist()
     ([0, 0, 0, 1], [10.0, 20.0, 39.8, 100.0], [True, False, True, True])
+    >>> g["start_s"].round(1).tolist()
+    [0.0, 30.0, 60.2, 0.0]
     >>> acc.covered_s.round(6).tolist(), acc.access_count.tolist()
     ([30.2, 0.0], [2, 0])
     """
@@ -208,6 +210,7 @@ class WindowAccumulator:
         self.access_count = np.zeros(self.n_cell, dtype=np.int64)
         self._gap_cell: list[np.ndarray] = []
         self._gap_len: list[np.ndarray] = []
+        self._gap_start: list[np.ndarray] = []
         self._gap_edge: list[np.ndarray] = []
         self._done = False
 
@@ -256,6 +259,7 @@ class WindowAccumulator:
         lead = ~has_prev & (a > 0)
         self._gap_cell.append(cell[interior | lead])
         self._gap_len.append(np.where(has_prev, a - prev, a)[interior | lead])
+        self._gap_start.append(np.where(has_prev, prev, 0.0)[interior | lead])
         self._gap_edge.append(lead[interior | lead])
         first = ~has_prev
         self.first_access_s[cell[first]] = a[first]
@@ -278,6 +282,7 @@ class WindowAccumulator:
         length = np.where(never[cells], self.duration_s, self.duration_s - self._prev_end[cells])
         self._gap_cell.append(cells)
         self._gap_len.append(length)
+        self._gap_start.append(np.where(never[cells], 0.0, self._prev_end[cells]))
         self._gap_edge.append(np.ones(cells.size, dtype=bool))
         self._done = True
 
@@ -287,10 +292,12 @@ class WindowAccumulator:
         return ~np.isfinite(self.first_access_s)
 
     def gaps(self) -> dict:
-        """All gaps: ``cell``, ``length_s`` and ``edge`` (touches the start or the end), (n_gap,)."""
+        """All gaps: ``cell``, ``start_s``, ``length_s`` and ``edge`` (touches the start or the end),
+        each (n_gap,)."""
         if not self._done:
             raise RuntimeError("call finish() after the last chunk")
         return {"cell": np.concatenate(self._gap_cell).astype(np.int64),
+                "start_s": np.concatenate(self._gap_start).astype(float),
                 "length_s": np.concatenate(self._gap_len).astype(float),
                 "edge": np.concatenate(self._gap_edge)}
 

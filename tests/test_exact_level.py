@@ -123,6 +123,30 @@ def test_tracking_metrics_agree_with_brute_force(k, backend, monkeypatch):
     assert float(tr["share_at_least_min"].max()) > 0.05
 
 
+def test_tracking_stretches_below_the_threshold_are_the_brute_force_gaps():
+    """The stretches the tracking figures shade: every gap of the brute force, ends within 2 s."""
+    duration_s, k = 4 * 3600.0, 2
+    tr = gd.tracking_metrics(SENSORS, SITES, START, duration_s, 60.0, min_sensors=k)
+    n_checked = 0
+    for j, pieces in enumerate(reference(k, duration_s)):
+        merged = []  # the resolution's conventions, as longest_gap_and_share
+        for a, b in pieces:
+            if merged and a - merged[-1][1] < 1.0:
+                merged[-1] = (merged[-1][0], b)
+            else:
+                merged.append((a, b))
+        ends = [0.0] + [x for a, b in merged if b - a >= 1.0 for x in (a, b)] + [duration_s]
+        expected = [(a, b) for a, b in zip(ends[::2], ends[1::2], strict=True) if b - a > 0]
+        mine = tr["below_min_site"].values == SITES[j].name
+        got = np.column_stack([tr["below_min_start_s"].values[mine], tr["below_min_end_s"].values[mine]])
+        assert len(got) == len(expected), SITES[j].name
+        np.testing.assert_allclose(got, np.array(expected).reshape(-1, 2), atol=TWO_SECONDS)
+        if len(got):
+            assert float(np.max(got[:, 1] - got[:, 0])) == float(tr["longest_below_min_s"][j])
+        n_checked += len(got)
+    assert n_checked >= 3  # the case has stretches to compare
+
+
 def test_tracking_counts_are_wgs84_counts_of_the_engine():
     """The sampled series uses the exact windows' Earth model: the engine's WGS84 visible counts."""
     tr = gd.tracking_metrics(SENSORS, SITES, START, 3 * 3600.0, 60.0)

@@ -471,6 +471,27 @@ def _site_series(n_site=10, n_time=97, seed=2):
                       coords={"site": sites, "time_s": ("time", 900.0 * np.arange(n_time))}, attrs=attrs)
 
 
+def test_tracking_panels_shade_the_exact_stretches_when_the_dataset_has_them():
+    from matplotlib.collections import PolyCollection
+
+    from constellations.goldendome import figures as gd
+
+    ds = _site_series()
+    ds = ds.assign(below_min_site=("stretch", ["site 0", "site 0", "site 3"]),
+                   below_min_start_s=("stretch", [600.0, 7200.0, 0.0]),
+                   below_min_end_s=("stretch", [1500.0, 9000.0, 86400.0]))
+    fig = gd.tracking_timeseries(ds)
+    spans = {}
+    for ax in fig.axes:
+        name = ax.get_title().split("\n")[0]
+        bars = [c for c in ax.collections if isinstance(c, PolyCollection) and c.get_zorder() == 0]
+        spans[name] = sorted((round(p.vertices[:, 0].min(), 6), round(p.vertices[:, 0].max(), 6))
+                             for c in bars for p in c.get_paths())
+    assert spans["site 0"] == [(round(600.0 / 3600, 6), round(1500.0 / 3600, 6)), (2.0, 2.5)]  # hours
+    assert spans["site 3"] == [(0.0, 24.0)]
+    assert spans["site 1"] == []  # no stretch below: nothing shaded, whatever the sampled counts say
+
+
 def test_golden_dome_series_show_every_site_in_its_own_panel_and_words_that_read():
     from constellations.goldendome import figures as gd
 

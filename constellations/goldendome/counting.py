@@ -560,8 +560,10 @@ def tracking_metrics(sensors, sites, start=DEFAULT_START, duration_s: float = 86
         ``sensors_in_view`` (time, site; sampled), ``sensors_mean``, ``sensors_min`` (site; sampled),
         ``share_at_least_min`` (site: share of the window with at least ``min_sensors`` in view;
         exact) and ``longest_below_min_s`` (site: longest interval with fewer than ``min_sensors`` in
-        view, truncated at the window ends; exact, the whole window when never reached). Attributes
-        ``earth``, ``resolution_s``, ``exact_variables`` and ``sampled_variables``.
+        view, truncated at the window ends; exact, the whole window when never reached); every such
+        interval along ``stretch``: ``below_min_site``, ``below_min_start_s``, ``below_min_end_s``
+        (exact, by site then time; what the tracking figures shade). Attributes ``earth``,
+        ``resolution_s``, ``exact_variables`` and ``sampled_variables``.
     """
     import xarray as xr
 
@@ -596,6 +598,7 @@ def tracking_metrics(sensors, sites, start=DEFAULT_START, duration_s: float = 86
     gaps = windows.gaps()  # stretches below min_sensors, the edge ones included (optimistic)
     longest = np.zeros(len(grid))
     np.maximum.at(longest, gaps["cell"], gaps["length_s"])
+    order = np.lexsort((gaps["start_s"], gaps["cell"]))  # by site, then time
     coords = _site_coords(sites)
     coords["time"] = ("time", _times(start, t_s))
     coords["time_s"] = ("time", t_s, {"units": "s"})
@@ -615,6 +618,14 @@ def tracking_metrics(sensors, sites, start=DEFAULT_START, duration_s: float = 86
                                     {"long_name": f"longest interval with fewer than {min_sensors} in view "
                                                   "(exact windows, truncated at the window ends)",
                                      "units": "s"}),
+            "below_min_site": ("stretch", np.array([x.name for x in sites])[gaps["cell"][order]],
+                               {"long_name": f"site of each interval with fewer than {min_sensors} in view"}),
+            "below_min_start_s": ("stretch", gaps["start_s"][order],
+                                  {"long_name": f"start of each interval with fewer than {min_sensors} in "
+                                                "view (exact windows)", "units": "s"}),
+            "below_min_end_s": ("stretch", (gaps["start_s"] + gaps["length_s"])[order],
+                                {"long_name": f"end of each interval with fewer than {min_sensors} in view "
+                                              "(exact windows)", "units": "s"}),
         },
         coords=coords,
     )
@@ -624,7 +635,8 @@ def tracking_metrics(sensors, sites, start=DEFAULT_START, duration_s: float = 86
     ds.attrs["earth"] = EARTH
     ds.attrs["resolution_s"] = float(resolution_s)
     ds.attrs["model_limits"] = TRACKING_MODEL  # sensor visibility: the interceptor limits do not apply
-    ds.attrs["exact_variables"] = "share_at_least_min, longest_below_min_s"
+    ds.attrs["exact_variables"] = ("share_at_least_min, longest_below_min_s, below_min_site, "
+                                   "below_min_start_s, below_min_end_s")
     ds.attrs["sampled_variables"] = "sensors_in_view, sensors_mean, sensors_min"
     ds.attrs["title"] = f"Tracking sensors in view: {ds.attrs['constellation']}"
     return ds

@@ -144,9 +144,16 @@ def _site_panels(main, n):
     return axes[:n], ncols
 
 
-def _series_panel(ax, t_h, values, threshold, colour, title):
-    """One site's count over time: a filled step area, the threshold, stretches below it shaded."""
-    if threshold is not None:  # behind the counts: the stretches below the threshold
+def _series_panel(ax, t_h, values, threshold, colour, title, stretches_h=None):
+    """One site's count over time: a filled step area, the threshold, stretches below it shaded.
+
+    ``stretches_h``: the (start, end) hours below the threshold, exact; default the sampled steps below.
+    """
+    if stretches_h is not None:
+        if len(stretches_h):
+            ax.broken_barh([(a, b - a) for a, b in stretches_h], (0, 1), color=BELOW_COLOUR, alpha=0.45,
+                           lw=0, transform=ax.get_xaxis_transform(), zorder=0)
+    elif threshold is not None:  # behind the counts: the stretches below the threshold
         below = values < threshold
         if below.any():
             ax.fill_between(t_h, 0, 1, where=below, step="post", color=BELOW_COLOUR, alpha=0.45, lw=0,
@@ -369,16 +376,18 @@ def tracking_timeseries(ds, *, sites=None):
     Returns
     -------
     matplotlib.figure.Figure
-        Each panel: sensors in view (filled steps), the stereo threshold (dashed) and the stretches
-        below it (shaded); its title gives the share of time at or above the threshold and the
-        longest stretch below it. A threshold under a tenth of the count axis (2 of some 250 for
-        a dense layer) is pointed at by an arrow that also gives the fewest in view.
+        Each panel: sensors in view (filled steps, sampled), the stereo threshold (dashed) and the
+        stretches below it (shaded: the exact windows, when ``ds`` has them); its title gives the
+        share of time at or above the threshold and the longest stretch below it. A threshold under
+        a tenth of the count axis (2 of some 250 for a dense layer) is pointed at by an arrow that
+        also gives the fewest in view.
     """
     names = _site_names(ds, sites)
     m = int(ds.attrs.get("min_sensors", 2))
     caption = format_caption([f"A sensor satellite sees a launch area when it is "
                               f"{_elevation_text(ds.attrs.get('min_elevation_deg'))}",
-                              f"Shaded: fewer than {m} sensors in view (no stereo track)",
+                              f"Shaded: fewer than {m} sensors in view (no stereo track; exact, "
+                              "while the counts are sampled at the step)",
                               _window(ds)], sep=". ") + "."
     colour = constellation_colour(ds.attrs.get("constellation", ""))
     nrows = math.ceil(len(names) / (1 if len(names) == 1 else 2 if len(names) <= 6 else 3))
@@ -391,9 +400,14 @@ def tracking_timeseries(ds, *, sites=None):
         share = (float(ds["share_at_least_min"].sel(site=name)) if "share_at_least_min" in ds
                  else float(np.mean(ds["sensors_in_view"].sel(site=name).values >= m)))
         below = "never" if not longest > 0 else format_duration_s(longest, missing="n/a")
+        stretches = None
+        if "below_min_start_s" in ds:  # the exact stretches, as the title's longest one
+            mine = ds["below_min_site"].values == name
+            stretches = np.column_stack([ds["below_min_start_s"].values[mine],
+                                         ds["below_min_end_s"].values[mine]]) / 3600.0
         _series_panel(ax, t_h, ds["sensors_in_view"].sel(site=name).values, m, colour,
                       f"{name}\n{m}+ in view {_share_text(share)} of the time; "
-                      f"longest below: {below}")
+                      f"longest below: {below}", stretches)
     top = axes[0].get_ylim()[1]  # shared by every panel, now that all are drawn
     if m < LOW_THRESHOLD_SHARE * top:  # the dashed line lies on the x axis: say where it is
         for ax, name in zip(axes, names, strict=True):
