@@ -304,8 +304,8 @@ class CountStream:
         their pieces (the deployment race's nested snapshots).
     criterion : tuple, optional
         ``(min_elevation_rad, max_nadir_rad, earth)``: count with the kernels' ``count_elevation``
-        (WGS84 or sphere) instead of the footprints of ``radius_rad`` (used with ``windows``);
-        arrays over all the satellites of ``source``.
+        (WGS84 or sphere) instead of the footprints of ``radius_rad`` (:func:`analyze` on a WGS84
+        Earth, in both modes); arrays over all the satellites of ``source``.
 
     Yields
     ------
