@@ -9,8 +9,9 @@ environment variable ``CONSTELLATIONS_KERNEL`` chooses, at every kernel call:
 - ``numba``: always the compiled kernels; an error says how to install numba when it is missing.
 
 The same switch selects the other compiled pieces of the sampled pipeline: the J2 sub-satellite points
-(:mod:`constellations.propagation_compiled`, equal to the NumPy formulas to 1e-12 rad) and
-:meth:`~constellations.metrics.CoverageAccumulator.add` (:mod:`constellations.metrics_compiled`).
+(:mod:`constellations.propagation_compiled`, equal to the NumPy formulas to 1e-12 rad),
+:meth:`~constellations.metrics.CoverageAccumulator.add` and :func:`~constellations.metrics.gap_statistics`
+(:mod:`constellations.metrics_compiled`).
 
 Importing this module never imports numba; the first compiled call does (about 0.5 s), and loads the
 kernels from numba's on-disk cache (compiled once per machine, about 15 s the first time).

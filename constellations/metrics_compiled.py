@@ -1,20 +1,33 @@
-"""Compiled (numba) :meth:`CoverageAccumulator.add`: one pass over a chunk's counts, step by step.
+"""Compiled (numba) accumulation: :meth:`CoverageAccumulator.add` and :func:`gap_statistics`.
 
-The NumPy reference (:mod:`constellations.metrics`) forms several (time x cell) temporaries per chunk
-(the coverage mask, the n-fold masks, the transitions) and sorts the transitions by cell; this pass
-reads the counts row by row and updates every per-cell total and n-fold counter (loops over cells
-that vectorize), the open runs and the gap list in place: the same integers, and the gaps in the same
-order (by cell, then time; a first pass counts each cell's gaps so every one goes to its place). The
-two per-step weighted sums (``coverage_fraction``, ``visible_mean_weighted``) are summed over cells in
-order rather than by the reference's BLAS dot products: they agree to about 1e-15 (relative). It
-runs without the GIL, next to the counting threads."""
+:meth:`CoverageAccumulator.add` takes one pass over a chunk's counts, step by step. The NumPy reference
+(:mod:`constellations.metrics`) forms several (time x cell) temporaries per chunk (the coverage mask,
+the n-fold masks, the transitions) and sorts the transitions by cell; this pass reads the counts row by
+row and updates every per-cell total and n-fold counter (loops over cells that vectorize), the open
+runs and the gap list in place: the same integers, and the gaps in the same order (by cell, then time;
+a first pass counts each cell's gaps so every one goes to its place). The two per-step weighted sums
+(``coverage_fraction``, ``visible_mean_weighted``) are summed over cells in order rather than by the
+reference's BLAS dot products: they agree to about 1e-15 (relative). It runs without the GIL, next to
+the counting threads.
+
+:func:`gap_statistics` gives the reference's per-cell revisit statistics bit for bit, without its
+lexsort and ``ufunc.at`` passes: a counting sort groups the gaps by cell (original order kept), each
+cell sums its gaps in that order (as ``np.bincount`` does) and sorts its own slice for the count-based
+percentiles; the time-weighted ones search the reference's own keys (cell index plus the share of the
+global cumulative sum, same arithmetic) with ``np.searchsorted``'s result, also where that lands in a
+neighbouring cell. Cells run in parallel (``prange``) from the main thread; where zero-length gaps put
+the keys out of order the search is left to ``np.searchsorted`` itself."""
 
 from __future__ import annotations
 
-import numpy as np
-from numba import njit
+import threading
 
-__all__ = ["add"]
+import numpy as np
+from numba import njit, prange
+
+__all__ = ["PARALLEL_MIN_GAPS", "add", "gap_statistics"]
+
+PARALLEL_MIN_GAPS = 100_000  # fewer gaps run serially: starting the thread pool costs more
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
@@ -112,3 +125,231 @@ def add(acc, counts) -> None:
     acc._gap_len.append(gap_len)
     acc._gap_edge.append(gap_edge)
     acc.step = t0 + n
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _less(a, b):
+    """NumPy's order of floats (``np.sort``, ``np.searchsorted``): ``a < b``, NaN after every number."""
+    return a < b or (b != b and a == a)
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _by_cell(cell, length_s, n_cell, count, first, gs):
+    """Counting sort of the gaps by cell, in their original order within a cell.
+
+    Fills ``count`` (n_cell,), ``first`` (n_cell,) (each cell's first slot) and ``gs`` (n_gap,);
+    returns -1, or the position of the first cell index outside ``0 .. n_cell - 1`` (nothing filled).
+    """
+    for c in range(n_cell):
+        count[c] = 0
+    for i in range(cell.shape[0]):
+        c = cell[i]
+        if c < 0 or c >= n_cell:
+            return i
+        count[c] += 1
+    acc = 0
+    for c in range(n_cell):
+        first[c] = acc
+        acc += count[c]
+    pos = first.copy()
+    for i in range(cell.shape[0]):
+        c = cell[i]
+        gs[pos[c]] = length_s[i]
+        pos[c] += 1
+    return -1
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _cell_stats(c, count, first, gs, fill, q, duration_s, total, out_mean, out_max, out_min, out_mrt,
+                out_tag, by_count, by_time):
+    """One cell: the sums in the gaps' original order (as ``np.bincount``), then its gaps sorted.
+
+    Sorts the cell's slice of ``gs`` in place and writes its count-based percentiles; cells without
+    a gap get ``fill[c]`` everywhere.
+    """
+    n = count[c]
+    if n == 0:
+        f = fill[c]
+        total[c] = 0.0
+        out_mean[c] = out_max[c] = out_min[c] = out_mrt[c] = out_tag[c] = f
+        for i in range(q.shape[0]):
+            by_count[i, c] = f
+            by_time[i, c] = f
+        return
+    o = first[c]
+    s = 0.0
+    s2 = 0.0
+    mx = -np.inf
+    mn = np.inf
+    for j in range(o, o + n):
+        v = gs[j]
+        s += v
+        s2 += v * v
+        if not (mx >= v or mx != mx):  # np.maximum(mx, v), NaN propagating
+            mx = v
+        if not (mn <= v or mn != mn):
+            mn = v
+    total[c] = s
+    out_mean[c] = s / n
+    out_max[c] = mx
+    out_min[c] = mn
+    out_mrt[c] = s2 / (2 * duration_s)
+    out_tag[c] = s2 / duration_s
+    seg = gs[o:o + n]
+    seg.sort()
+    for i in range(q.shape[0]):
+        pos = q[i] * (n - 1)
+        lo = np.int64(np.floor(pos))
+        hi = min(lo + 1, n - 1)
+        frac = pos - lo
+        by_count[i, c] = seg[lo] * (1 - frac) + seg[hi] * frac
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _cell_keys(c, count, first, before, total, key):
+    """The reference's search keys of one cell: ``c + (cum - before) / total``, in place of ``cum``."""
+    n = count[c]
+    if n == 0:
+        return
+    o = first[c]
+    fc = np.float64(c)
+    b = before[c]
+    t = total[c]
+    for j in range(o, o + n):
+        key[j] = fc + (key[j] - b) / t
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _cell_time_weighted(c, count, first, gs, key, q_floor, by_time):
+    """One cell's time-weighted percentiles: ``np.searchsorted(key, c + q_floor, 'left')`` on sorted keys.
+
+    The first position whose key is not below the target: searched within the cell's slice, then
+    moved across its ends while the neighbours' keys say so (the reference searches the whole array).
+    """
+    n = count[c]
+    if n == 0:
+        return
+    o = first[c]
+    n_gap = key.shape[0]
+    fc = np.float64(c)
+    for i in range(q_floor.shape[0]):
+        target = fc + q_floor[i]
+        lo = o
+        hi = o + n
+        while lo < hi:
+            mid = lo + ((hi - lo) >> 1)
+            if _less(key[mid], target):
+                lo = mid + 1
+            else:
+                hi = mid
+        if lo == o:
+            while lo > 0 and not _less(key[lo - 1], target):
+                lo -= 1
+        elif lo == o + n:
+            while lo < n_gap and _less(key[lo], target):
+                lo += 1
+        by_time[i, c] = gs[min(lo, n_gap - 1)]
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _cumsum_keys(count, first, gs, before, key):
+    """``np.cumsum(gs)`` into ``key`` (in order) and, per cell, the sum before its first gap."""
+    n_gap = gs.shape[0]
+    if n_gap == 0:
+        return
+    acc = gs[0]
+    key[0] = acc
+    for j in range(1, n_gap):
+        acc += gs[j]
+        key[j] = acc
+    for c in range(count.shape[0]):
+        o = first[c]
+        before[c] = key[o - 1] if o > 0 else 0.0
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _is_sorted(key):
+    """Whether ``key`` is in NumPy's sort order (no element below its predecessor, NaN last)."""
+    for j in range(1, key.shape[0]):
+        if _less(key[j], key[j - 1]):
+            return False
+    return True
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _gap_stats_serial(count, first, gs, fill, q, q_floor, duration_s, total, before, key, out_mean,
+                      out_max, out_min, out_mrt, out_tag, by_count, by_time):
+    """All cells in this thread; returns whether the keys are sorted.
+
+    When they are not, the time-weighted percentiles are left to the caller (``np.searchsorted``).
+    """
+    n_cell = count.shape[0]
+    for c in range(n_cell):
+        _cell_stats(c, count, first, gs, fill, q, duration_s, total, out_mean, out_max, out_min,
+                    out_mrt, out_tag, by_count, by_time)
+    _cumsum_keys(count, first, gs, before, key)
+    for c in range(n_cell):
+        _cell_keys(c, count, first, before, total, key)
+    if not _is_sorted(key):
+        return False
+    for c in range(n_cell):
+        _cell_time_weighted(c, count, first, gs, key, q_floor, by_time)
+    return True
+
+
+@njit(cache=True, nogil=True, error_model="numpy", parallel=True)
+def _gap_stats_parallel(count, first, gs, fill, q, q_floor, duration_s, total, before, key, out_mean,
+                        out_max, out_min, out_mrt, out_tag, by_count, by_time):
+    """:func:`_gap_stats_serial` with ``prange`` over cells (the cumulative sum stays serial)."""
+    n_cell = count.shape[0]
+    for c in prange(n_cell):
+        _cell_stats(c, count, first, gs, fill, q, duration_s, total, out_mean, out_max, out_min,
+                    out_mrt, out_tag, by_count, by_time)
+    _cumsum_keys(count, first, gs, before, key)
+    for c in prange(n_cell):
+        _cell_keys(c, count, first, before, total, key)
+    if not _is_sorted(key):
+        return False
+    for c in prange(n_cell):
+        _cell_time_weighted(c, count, first, gs, key, q_floor, by_time)
+    return True
+
+
+def gap_statistics(cell, length_s, n_cell: int, duration_s: float, covered_steps, n_steps: int,
+                   percentiles=(50, 90, 95, 99)) -> dict:
+    """:func:`constellations.metrics.gap_statistics` compiled: the same arguments and results."""
+    cell = np.ascontiguousarray(cell, dtype=np.int64)
+    g = np.ascontiguousarray(length_s, dtype=float)
+    if cell.ndim != 1 or cell.shape != g.shape:
+        raise ValueError(f"cell and length_s must be 1-d arrays of one length, got shapes {cell.shape} "
+                         f"and {g.shape}")
+    n_cell = int(n_cell)
+    n_gap = cell.size
+    always = np.asarray(covered_steps) == n_steps
+    fill = np.ascontiguousarray(np.broadcast_to(np.where(always, 0.0, np.nan), (n_cell,)))
+    q = np.asarray(percentiles, dtype=float).reshape(-1) / 100.0
+    q_floor = np.where(1e-12 > q, 1e-12, q)  # the reference's max(q, 1e-12)
+    count = np.empty(n_cell, dtype=np.int64)
+    first = np.empty(n_cell, dtype=np.int64)
+    gs = np.empty(n_gap)
+    bad = _by_cell(cell, g, n_cell, count, first, gs)
+    if bad >= 0:
+        raise ValueError(f"gap {bad} has cell index {cell[bad]}, outside 0 .. {n_cell - 1}")
+    total = np.empty(n_cell)
+    before = np.empty(n_cell)
+    key = np.empty(n_gap)
+    mean, mx, mn, mrt, tag = (np.empty(n_cell) for _ in range(5))
+    by_count = np.empty((q.size, n_cell))
+    by_time = np.empty((q.size, n_cell))
+    parallel = (threading.current_thread() is threading.main_thread()
+                and n_gap >= PARALLEL_MIN_GAPS)
+    run = _gap_stats_parallel if parallel else _gap_stats_serial
+    if not run(count, first, gs, fill, q, q_floor, float(duration_s), total, before, key, mean, mx, mn,
+               mrt, tag, by_count, by_time):
+        cells = np.flatnonzero(count)  # keys out of order (zero or tiny gaps): NumPy's own search
+        for i in range(q.size):
+            idx = np.searchsorted(key, cells + q_floor[i], side="left")
+            by_time[i, cells] = gs[np.minimum(idx, n_gap - 1)]
+    return {"gap_count": count, "revisit_mean_s": mean, "revisit_max_s": mx, "revisit_min_s": mn,
+            "mean_response_time_s": mrt, "time_average_gap_s": tag, "revisit_percentile_s": by_count,
+            "revisit_time_weighted_percentile_s": by_time}
