@@ -20,9 +20,14 @@ import numpy as np
 
 from . import kernels
 
-__all__ = ["BOUNDARIES", "CoverageAccumulator", "WindowAccumulator", "gap_statistics"]
+__all__ = ["BOUNDARIES", "TIME_WEIGHTED_SLACK", "CoverageAccumulator", "WindowAccumulator",
+           "gap_statistics"]
 
 BOUNDARIES = ("optimistic", "interior")
+# relative slack on the time-weighted percentiles' threshold: running gap times come from one cumulative
+# sum over all cells minus the sum before the cell, whose rounding (about 1e-16 of the whole sum) must
+# not push a cell's own total (q = 100 %) out of reach
+TIME_WEIGHTED_SLACK = 1e-9
 
 
 class CoverageAccumulator:
@@ -337,6 +342,9 @@ def gap_statistics(cell, length_s, n_cell: int, duration_s: float, covered_steps
         ``mean_response_time_s`` (``sum g^2 / 2T``), ``time_average_gap_s`` (``sum g^2 / T``), each
         (n_cell,); ``revisit_percentile_s`` and ``revisit_time_weighted_percentile_s``, each
         (n_percentile, n_cell). NaN where a cell has no gap but is not always covered.
+        The time-weighted percentile ``q`` of a cell is its shortest gap ``g_i`` (gaps sorted) such
+        that the gaps up to it hold at least the share ``q`` of the cell's gap time, within a relative
+        :data:`TIME_WEIGHTED_SLACK` for rounding: 0 gives the shortest gap, 100 the longest.
 
     Notes
     -----
@@ -379,8 +387,7 @@ def gap_statistics(cell, length_s, n_cell: int, duration_s: float, covered_steps
     by_count = np.broadcast_to(fill, (q.size, n_cell)).copy()
     by_time = by_count.copy()
     if g.size:
-        order = np.lexsort((g, cell))
-        cs, gs = cell[order], g[order]
+        gs = g[np.lexsort((g, cell))]  # by cell, then length
         first = np.concatenate([[0], np.cumsum(count)[:-1]])
         cells = np.flatnonzero(has)
         n_c = count[cells]
@@ -391,13 +398,16 @@ def gap_statistics(cell, length_s, n_cell: int, duration_s: float, covered_steps
             hi = np.minimum(lo + 1, n_c - 1)
             frac = pos - lo
             by_count[i, cells] = gs[o_c + lo] * (1 - frac) + gs[o_c + hi] * frac
-        # time-weighted: the gap length at which the share of gap time reaches q
+        # time-weighted: the rank of the first sorted gap at which the cell's running gap time reaches
+        # q of its total, counted within the cell (never a search across cells: their keys would
+        # need the cell index added to a share, which loses the share's last digits on large grids)
         cum = np.cumsum(gs)
-        before = np.concatenate([[0.0], cum])[first[cs]]
-        key = cs + (cum - before) / total[cs]  # increasing: cell index + cumulative share in (0, 1]
-        for i, qi in enumerate(q):
-            idx = np.searchsorted(key, cells + max(qi, 1e-12), side="left")
-            by_time[i, cells] = gs[np.minimum(idx, gs.size - 1)]
+        within = cum - np.repeat(np.concatenate([[0.0], cum])[o_c], n_c)  # non-decreasing per cell
+        gap_time = within[o_c + n_c - 1]
+        owner = np.repeat(np.arange(cells.size), n_c)
+        for i, qs in enumerate(q * (1.0 - TIME_WEIGHTED_SLACK)):
+            rank = np.add.reduceat((within < qs * gap_time[owner]).astype(np.int64), o_c)
+            by_time[i, cells] = gs[o_c + np.minimum(rank, n_c - 1)]
     out["revisit_percentile_s"] = by_count
     out["revisit_time_weighted_percentile_s"] = by_time
     return out

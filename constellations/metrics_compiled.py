@@ -13,10 +13,9 @@ the counting threads.
 :func:`gap_statistics` gives the reference's per-cell revisit statistics bit for bit, without its
 lexsort and ``ufunc.at`` passes: a counting sort groups the gaps by cell (original order kept), each
 cell sums its gaps in that order (as ``np.bincount`` does) and sorts its own slice for the count-based
-percentiles; the time-weighted ones search the reference's own keys (cell index plus the share of the
-global cumulative sum, same arithmetic) with ``np.searchsorted``'s result, also where that lands in a
-neighbouring cell. Cells run in parallel (``prange``) from the main thread; where zero-length gaps put
-the keys out of order the search is left to ``np.searchsorted`` itself."""
+percentiles; the time-weighted ones take the running gap times from the same sequential cumulative
+sum as the reference and find, per cell, the rank the reference counts (a binary search: the running
+times do not decrease). Cells run in parallel (``prange``) from the main thread."""
 
 from __future__ import annotations
 
@@ -24,6 +23,8 @@ import threading
 
 import numpy as np
 from numba import njit, prange
+
+from .metrics import TIME_WEIGHTED_SLACK
 
 __all__ = ["PARALLEL_MIN_GAPS", "add", "gap_statistics"]
 
@@ -128,12 +129,6 @@ def add(acc, counts) -> None:
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
-def _less(a, b):
-    """NumPy's order of floats (``np.sort``, ``np.searchsorted``): ``a < b``, NaN after every number."""
-    return a < b or (b != b and a == a)
-
-
-@njit(cache=True, nogil=True, error_model="numpy")
 def _by_cell(cell, length_s, n_cell, count, first, gs):
     """Counting sort of the gaps by cell, in their original order within a cell.
 
@@ -160,7 +155,7 @@ def _by_cell(cell, length_s, n_cell, count, first, gs):
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
-def _cell_stats(c, count, first, gs, fill, q, duration_s, total, out_mean, out_max, out_min, out_mrt,
+def _cell_stats(c, count, first, gs, fill, q, duration_s, out_mean, out_max, out_min, out_mrt,
                 out_tag, by_count, by_time):
     """One cell: the sums in the gaps' original order (as ``np.bincount``), then its gaps sorted.
 
@@ -170,7 +165,6 @@ def _cell_stats(c, count, first, gs, fill, q, duration_s, total, out_mean, out_m
     n = count[c]
     if n == 0:
         f = fill[c]
-        total[c] = 0.0
         out_mean[c] = out_max[c] = out_min[c] = out_mrt[c] = out_tag[c] = f
         for i in range(q.shape[0]):
             by_count[i, c] = f
@@ -189,7 +183,6 @@ def _cell_stats(c, count, first, gs, fill, q, duration_s, total, out_mean, out_m
             mx = v
         if not (mn <= v or mn != mn):
             mn = v
-    total[c] = s
     out_mean[c] = s / n
     out_max[c] = mx
     out_min[c] = mn
@@ -206,113 +199,61 @@ def _cell_stats(c, count, first, gs, fill, q, duration_s, total, out_mean, out_m
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
-def _cell_keys(c, count, first, before, total, key):
-    """The reference's search keys of one cell: ``c + (cum - before) / total``, in place of ``cum``."""
+def _cell_time_weighted(c, count, first, gs, cum, qs, by_time):
+    """One cell's time-weighted percentiles, as the reference: the rank of its first sorted gap whose
+    running gap time ``cum[j] - cum[o - 1]`` is not below ``qs[i]`` times the cell's (binary search:
+    the running times do not decrease)."""
     n = count[c]
     if n == 0:
         return
     o = first[c]
-    fc = np.float64(c)
-    b = before[c]
-    t = total[c]
-    for j in range(o, o + n):
-        key[j] = fc + (key[j] - b) / t
-
-
-@njit(cache=True, nogil=True, error_model="numpy")
-def _cell_time_weighted(c, count, first, gs, key, q_floor, by_time):
-    """One cell's time-weighted percentiles: ``np.searchsorted(key, c + q_floor, 'left')`` on sorted keys.
-
-    The first position whose key is not below the target: searched within the cell's slice, then
-    moved across its ends while the neighbours' keys say so (the reference searches the whole array).
-    """
-    n = count[c]
-    if n == 0:
-        return
-    o = first[c]
-    n_gap = key.shape[0]
-    fc = np.float64(c)
-    for i in range(q_floor.shape[0]):
-        target = fc + q_floor[i]
-        lo = o
-        hi = o + n
+    before = cum[o - 1] if o > 0 else 0.0
+    gap_time = cum[o + n - 1] - before
+    for i in range(qs.shape[0]):
+        target = qs[i] * gap_time
+        lo, hi = o, o + n
         while lo < hi:
             mid = lo + ((hi - lo) >> 1)
-            if _less(key[mid], target):
+            if cum[mid] - before < target:
                 lo = mid + 1
             else:
                 hi = mid
-        if lo == o:
-            while lo > 0 and not _less(key[lo - 1], target):
-                lo -= 1
-        elif lo == o + n:
-            while lo < n_gap and _less(key[lo], target):
-                lo += 1
-        by_time[i, c] = gs[min(lo, n_gap - 1)]
+        by_time[i, c] = gs[min(lo, o + n - 1)]
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
-def _cumsum_keys(count, first, gs, before, key):
-    """``np.cumsum(gs)`` into ``key`` (in order) and, per cell, the sum before its first gap."""
-    n_gap = gs.shape[0]
-    if n_gap == 0:
-        return
-    acc = gs[0]
-    key[0] = acc
-    for j in range(1, n_gap):
+def _cumsum(gs, cum):
+    """``np.cumsum(gs)`` into ``cum`` (sequential, as NumPy's)."""
+    acc = 0.0
+    for j in range(gs.shape[0]):
         acc += gs[j]
-        key[j] = acc
-    for c in range(count.shape[0]):
-        o = first[c]
-        before[c] = key[o - 1] if o > 0 else 0.0
+        cum[j] = acc
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
-def _is_sorted(key):
-    """Whether ``key`` is in NumPy's sort order (no element below its predecessor, NaN last)."""
-    for j in range(1, key.shape[0]):
-        if _less(key[j], key[j - 1]):
-            return False
-    return True
-
-
-@njit(cache=True, nogil=True, error_model="numpy")
-def _gap_stats_serial(count, first, gs, fill, q, q_floor, duration_s, total, before, key, out_mean,
-                      out_max, out_min, out_mrt, out_tag, by_count, by_time):
-    """All cells in this thread; returns whether the keys are sorted.
-
-    When they are not, the time-weighted percentiles are left to the caller (``np.searchsorted``).
-    """
+def _gap_stats_serial(count, first, gs, fill, q, qs, duration_s, cum, out_mean, out_max, out_min,
+                      out_mrt, out_tag, by_count, by_time):
+    """All cells in this thread."""
     n_cell = count.shape[0]
     for c in range(n_cell):
-        _cell_stats(c, count, first, gs, fill, q, duration_s, total, out_mean, out_max, out_min,
-                    out_mrt, out_tag, by_count, by_time)
-    _cumsum_keys(count, first, gs, before, key)
+        _cell_stats(c, count, first, gs, fill, q, duration_s, out_mean, out_max, out_min, out_mrt,
+                    out_tag, by_count, by_time)
+    _cumsum(gs, cum)
     for c in range(n_cell):
-        _cell_keys(c, count, first, before, total, key)
-    if not _is_sorted(key):
-        return False
-    for c in range(n_cell):
-        _cell_time_weighted(c, count, first, gs, key, q_floor, by_time)
-    return True
+        _cell_time_weighted(c, count, first, gs, cum, qs, by_time)
 
 
 @njit(cache=True, nogil=True, error_model="numpy", parallel=True)
-def _gap_stats_parallel(count, first, gs, fill, q, q_floor, duration_s, total, before, key, out_mean,
-                        out_max, out_min, out_mrt, out_tag, by_count, by_time):
+def _gap_stats_parallel(count, first, gs, fill, q, qs, duration_s, cum, out_mean, out_max, out_min,
+                        out_mrt, out_tag, by_count, by_time):
     """:func:`_gap_stats_serial` with ``prange`` over cells (the cumulative sum stays serial)."""
     n_cell = count.shape[0]
     for c in prange(n_cell):
-        _cell_stats(c, count, first, gs, fill, q, duration_s, total, out_mean, out_max, out_min,
-                    out_mrt, out_tag, by_count, by_time)
-    _cumsum_keys(count, first, gs, before, key)
+        _cell_stats(c, count, first, gs, fill, q, duration_s, out_mean, out_max, out_min, out_mrt,
+                    out_tag, by_count, by_time)
+    _cumsum(gs, cum)
     for c in prange(n_cell):
-        _cell_keys(c, count, first, before, total, key)
-    if not _is_sorted(key):
-        return False
-    for c in prange(n_cell):
-        _cell_time_weighted(c, count, first, gs, key, q_floor, by_time)
-    return True
+        _cell_time_weighted(c, count, first, gs, cum, qs, by_time)
 
 
 def gap_statistics(cell, length_s, n_cell: int, duration_s: float, covered_steps, n_steps: int,
@@ -328,28 +269,21 @@ def gap_statistics(cell, length_s, n_cell: int, duration_s: float, covered_steps
     always = np.asarray(covered_steps) == n_steps
     fill = np.ascontiguousarray(np.broadcast_to(np.where(always, 0.0, np.nan), (n_cell,)))
     q = np.asarray(percentiles, dtype=float).reshape(-1) / 100.0
-    q_floor = np.where(1e-12 > q, 1e-12, q)  # the reference's max(q, 1e-12)
+    qs = q * (1.0 - TIME_WEIGHTED_SLACK)  # the reference's thresholds
     count = np.empty(n_cell, dtype=np.int64)
     first = np.empty(n_cell, dtype=np.int64)
     gs = np.empty(n_gap)
     bad = _by_cell(cell, g, n_cell, count, first, gs)
     if bad >= 0:
         raise ValueError(f"gap {bad} has cell index {cell[bad]}, outside 0 .. {n_cell - 1}")
-    total = np.empty(n_cell)
-    before = np.empty(n_cell)
-    key = np.empty(n_gap)
+    cum = np.empty(n_gap)
     mean, mx, mn, mrt, tag = (np.empty(n_cell) for _ in range(5))
     by_count = np.empty((q.size, n_cell))
     by_time = np.empty((q.size, n_cell))
     parallel = (threading.current_thread() is threading.main_thread()
                 and n_gap >= PARALLEL_MIN_GAPS)
     run = _gap_stats_parallel if parallel else _gap_stats_serial
-    if not run(count, first, gs, fill, q, q_floor, float(duration_s), total, before, key, mean, mx, mn,
-               mrt, tag, by_count, by_time):
-        cells = np.flatnonzero(count)  # keys out of order (zero or tiny gaps): NumPy's own search
-        for i in range(q.size):
-            idx = np.searchsorted(key, cells + q_floor[i], side="left")
-            by_time[i, cells] = gs[np.minimum(idx, n_gap - 1)]
+    run(count, first, gs, fill, q, qs, float(duration_s), cum, mean, mx, mn, mrt, tag, by_count, by_time)
     return {"gap_count": count, "revisit_mean_s": mean, "revisit_max_s": mx, "revisit_min_s": mn,
             "mean_response_time_s": mrt, "time_average_gap_s": tag, "revisit_percentile_s": by_count,
             "revisit_time_weighted_percentile_s": by_time}
