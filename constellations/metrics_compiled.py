@@ -24,8 +24,6 @@ import threading
 import numpy as np
 from numba import njit, prange
 
-from .metrics import TIME_WEIGHTED_SLACK
-
 __all__ = ["PARALLEL_MIN_GAPS", "add", "gap_statistics"]
 
 PARALLEL_MIN_GAPS = 100_000  # fewer gaps run serially: starting the thread pool costs more
@@ -257,8 +255,9 @@ def _gap_stats_parallel(count, first, gs, fill, q, qs, duration_s, cum, out_mean
 
 
 def gap_statistics(cell, length_s, n_cell: int, duration_s: float, covered_steps, n_steps: int,
-                   percentiles=(50, 90, 95, 99)) -> dict:
-    """:func:`constellations.metrics.gap_statistics` compiled: the same arguments and results."""
+                   percentiles=(50, 90, 95, 99), *, slack: float) -> dict:
+    """:func:`constellations.metrics.gap_statistics` compiled: the same arguments and results
+    (``slack``: the reference's ``TIME_WEIGHTED_SLACK``)."""
     cell = np.ascontiguousarray(cell, dtype=np.int64)
     g = np.ascontiguousarray(length_s, dtype=float)
     if cell.ndim != 1 or cell.shape != g.shape:
@@ -269,7 +268,7 @@ def gap_statistics(cell, length_s, n_cell: int, duration_s: float, covered_steps
     always = np.asarray(covered_steps) == n_steps
     fill = np.ascontiguousarray(np.broadcast_to(np.where(always, 0.0, np.nan), (n_cell,)))
     q = np.asarray(percentiles, dtype=float).reshape(-1) / 100.0
-    qs = q * (1.0 - TIME_WEIGHTED_SLACK)  # the reference's thresholds
+    qs = q * (1.0 - slack)  # the reference's thresholds
     count = np.empty(n_cell, dtype=np.int64)
     first = np.empty(n_cell, dtype=np.int64)
     gs = np.empty(n_gap)
@@ -287,3 +286,82 @@ def gap_statistics(cell, length_s, n_cell: int, duration_s: float, covered_steps
     return {"gap_count": count, "revisit_mean_s": mean, "revisit_max_s": mx, "revisit_min_s": mn,
             "mean_response_time_s": mrt, "time_average_gap_s": tag, "revisit_percentile_s": by_count,
             "revisit_time_weighted_percentile_s": by_time}
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _merge(cell, a, b, open_a, open_b, resolution_s, out_c, out_a, out_b):
+    """Merge the pieces ``cell, a, b`` (n,) and the open pieces of the last chunk, cell by cell.
+
+    Writes the merged pieces into ``out_*`` (by cell, then start) and returns their number. Pieces of a
+    cell that overlap, touch or lie less than ``resolution_s`` apart become one.
+    """
+    n_cell = open_a.shape[0]
+    count = np.zeros(n_cell + 1, dtype=np.int64)
+    for i in range(cell.shape[0]):
+        count[cell[i] + 1] += 1
+    for c in range(n_cell):
+        count[c + 1] += count[c] + (open_a[c] == open_a[c])  # a carried piece: one more slot
+    pos = count[:n_cell].copy()
+    sa = np.empty(count[n_cell])
+    sb = np.empty(count[n_cell])
+    for i in range(cell.shape[0]):
+        c = cell[i]
+        sa[pos[c]] = a[i]
+        sb[pos[c]] = b[i]
+        pos[c] += 1
+    for c in range(n_cell):
+        if open_a[c] == open_a[c]:
+            sa[pos[c]] = open_a[c]
+            sb[pos[c]] = open_b[c]
+    m = 0
+    for c in range(n_cell):
+        o, e = count[c], count[c + 1]
+        if e == o:
+            continue
+        order = np.argsort(sa[o:e], kind="mergesort")
+        start = sa[o + order[0]]
+        end = sb[o + order[0]]
+        for k in range(1, e - o):
+            ak = sa[o + order[k]]
+            bk = sb[o + order[k]]
+            if ak - end >= resolution_s:
+                out_c[m] = c
+                out_a[m] = start
+                out_b[m] = end
+                m += 1
+                start = ak
+                end = bk
+            elif bk > end:
+                end = bk
+        out_c[m] = c
+        out_a[m] = start
+        out_b[m] = end
+        m += 1
+    return m
+
+
+def merge_pieces(cell, start_s, end_s, open_a, open_b, resolution_s):
+    """:meth:`WindowAccumulator.add`'s merge, compiled: the chunk's pieces with the open ones.
+
+    Parameters
+    ----------
+    cell : ndarray of int64, shape (n,)
+    start_s, end_s : ndarray, shape (n,)
+        Covered pieces, clipped to ``[0, T]``.
+    open_a, open_b : ndarray, shape (n_cell,)
+        The last merged piece of each cell (NaN: none).
+    resolution_s : float
+
+    Returns
+    -------
+    cell, start_s, end_s : ndarray, shape (n_merged,)
+        Merged pieces by cell, then start.
+    """
+    n = cell.size + int(np.count_nonzero(np.isfinite(open_a)))
+    out_c = np.empty(n, dtype=np.int64)
+    out_a = np.empty(n)
+    out_b = np.empty(n)
+    m = _merge(np.ascontiguousarray(cell, dtype=np.int64), np.ascontiguousarray(start_s, dtype=float),
+               np.ascontiguousarray(end_s, dtype=float), open_a, open_b, float(resolution_s), out_c,
+               out_a, out_b)
+    return out_c[:m], out_a[:m], out_b[:m]

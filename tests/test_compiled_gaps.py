@@ -184,3 +184,35 @@ def test_analyze_revisit_same_on_both_backends(monkeypatch):
     np.testing.assert_array_equal(ds_numpy["gap_count"].values, ds["gap_count"].values)
     for name in compiled:
         np.testing.assert_allclose(ds[name].values, ds_numpy[name].values, rtol=FLOAT_TOL, err_msg=name)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_compiled_piece_merging_equals_the_reference(seed, monkeypatch):
+    """WindowAccumulator on both backends: random pieces over chunks (overlapping, touching, separated
+    by less than the resolution, carried from chunk to chunk) give the same accesses and gaps."""
+    rng = np.random.default_rng(seed)
+    n_cell, duration_s, r = 3000, 7200.0, 1.0
+    chunks = []
+    for k in range(6):  # chunk k's pieces start in [k, k + 1) * 1200 s and may run into the next
+        n = int(rng.integers(0, 20_000))
+        start = 1200.0 * k + rng.uniform(0.0, 1200.0, n)
+        length = np.where(rng.random(n) < 0.3, rng.uniform(0.0, 1.5, n), rng.exponential(200.0, n))
+        start = np.where(rng.random(n) < 0.05, np.round(start), start)  # some touching ends
+        chunks.append((rng.integers(0, n_cell, n), start, start + length))
+    results = []
+    for backend in ("numpy", "numba"):
+        monkeypatch.setenv(kernels.ENV_VAR, backend)
+        acc = metrics.WindowAccumulator(n_cell, duration_s, r)
+        for chunk in chunks:
+            acc.add(*chunk)
+        acc.finish()
+        results.append((acc, acc.gaps()))
+    (ref, ref_gaps), (got, got_gaps) = results
+    np.testing.assert_array_equal(got.access_count, ref.access_count)
+    np.testing.assert_array_equal(got_gaps["cell"], ref_gaps["cell"])
+    np.testing.assert_array_equal(got_gaps["edge"], ref_gaps["edge"])
+    for key in ("start_s", "length_s"):  # the reference rounds cell * span + t: below 1e-6 s here
+        np.testing.assert_allclose(got_gaps[key], ref_gaps[key], rtol=0, atol=1e-6, err_msg=key)
+    np.testing.assert_allclose(got.covered_s, ref.covered_s, rtol=1e-12, atol=1e-6)
+    np.testing.assert_allclose(got.first_access_s, ref.first_access_s, rtol=0, atol=1e-6)
+    assert ref.access_count.sum() > 1000 and ref_gaps["cell"].size > 1000  # a case with something to merge
