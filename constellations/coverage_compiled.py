@@ -200,13 +200,11 @@ def _ring_step(t, kind, cone, lat, lon, reach, k_sat, s_a, s_b, s_c, s_d, s_e, s
                 kind_s = WGS84_GENERAL
                 d = s_h[s]
             e, f, g = s_e[s], s_f[s], s_g[s]
-            if kind_s == WGS84_ONE_ELEVATION and not cone and wv.shape[0] > 0:
-                # the reference's one-elevation formula with its per-ring T and V, in its order
-                z2 = 2.0 * a
-                r2 = r * r
-                se_rho = d * c
-                z_rho = a * c
-                for jj in range(j0, j1):
+            # one elevation, no cone: the reference's formula with its per-ring T and V, in its order
+            tables = kind_s == WGS84_ONE_ELEVATION and not cone and wv.shape[0] > 0
+            z2, r2, se_rho, z_rho = 2.0 * a, r * r, d * c, a * c
+            for jj in range(j0, j1):
+                if tables:
                     q = wk[jj] * z2
                     q = q + wv[jj]
                     q = q + r2
@@ -215,15 +213,9 @@ def _ring_step(t, kind, cone, lat, lon, reach, k_sat, s_a, s_b, s_c, s_d, s_e, s
                     q = q + wt[jj] * c
                     q = q - sin_lat[jj] * z_rho
                     b_c[ns] = q * wsec[jj]
-                    inv = inv_dlon[jj]
-                    b_inv[ns] = inv
-                    b_x[ns] = lo_s * inv + xoff[jj]
-                    b_j[ns] = jj
-                    ns += 1
-                continue
-            for jj in range(j0, j1):
-                b_c[ns] = _cos_half_wgs84(kind_s, cone, r, a, b, c, d, e, f, g, sin_lat[jj], wk[jj],
-                                          wn[jj], wn2[jj], wsec[jj], wp2[jj], wh[jj], w2ncos[jj])
+                else:
+                    b_c[ns] = _cos_half_wgs84(kind_s, cone, r, a, b, c, d, e, f, g, sin_lat[jj], wk[jj],
+                                              wn[jj], wn2[jj], wsec[jj], wp2[jj], wh[jj], w2ncos[jj])
                 inv = inv_dlon[jj]
                 b_inv[ns] = inv
                 b_x[ns] = lo_s * inv + xoff[jj]
