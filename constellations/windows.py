@@ -483,7 +483,7 @@ class WindowFinder:
         pieces = []
         if n_und and self.level > 1:  # k-fold coverage: the NumPy sweep of :meth:`_level_pieces`
             pieces.append(self._level_pieces(k_first, k_last, n0, lat, lon, ctr, lam_in, lam_out,
-                                             undecided, n_und, radius, bad))
+                                             undecided, n_und, radius, bad, unit))
         elif n_und and kernels.backend() == "numba":  # 4.-5. fused and compiled, pair by pair
             pieces.append(self._compiled_pairs(k_first, n0, _unit(lat, lon, trig) if unit is None else unit,
                                                lat_c, lon_c, lam_in, lam_out, undecided, covered,
@@ -603,18 +603,19 @@ class WindowFinder:
 
     # ------------------------------------------------------- level k (NumPy)
     def _level_pieces(self, k_first, k_last, n0, lat, lon, ctr, lam_in, lam_out, undecided, n_und,
-                      radius, bad):
+                      radius, bad, unit=None):
         """Pieces with at least ``level`` satellites in view, of the undecided (interval, cell) pairs.
 
         Every satellite within ``lam_out`` of a pair's cell at ``t_k`` is a candidate; a pair with
         fewer than ``level`` candidates is uncovered throughout. Otherwise the candidates within
         ``lam_in`` are in view during the whole interval, the others are refined
         (:meth:`_refine`: each one's in-view pieces inside the interval), and :meth:`_sweep` keeps
-        the times at which at least ``level`` of these pieces overlap.
+        the times at which at least ``level`` of these pieces overlap. ``unit``: the node unit
+        vectors (n_node, n_sat, 3) when the caller has them.
         """
         n_cell = len(self.grid)
         unit, unit_c, cos_in, cos_out, batches = self._candidate_batches(
-            lat, lon, ctr, lam_in, lam_out, undecided, n_und)
+            lat, lon, ctr, lam_in, lam_out, undecided, n_und, unit)
         none = np.empty(0, dtype=np.int64)
         kept = [(none, none, none, np.empty(0, dtype=bool))]
         for k_i, cell, sat in batches:
