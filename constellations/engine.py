@@ -34,7 +34,8 @@ from .grid import Grid
 from .metrics import BOUNDARIES, CoverageAccumulator, WindowAccumulator
 from .windows import WindowFinder, check_exact_step
 
-__all__ = ["CountStream", "analyze", "elevation_footprint", "keep_freed_memory", "stream_counts"]
+__all__ = ["CountStream", "analyze", "elevation_criterion", "elevation_footprint", "keep_freed_memory",
+           "stream_counts"]
 
 CELLS_PER_CHUNK = 2_000_000  # (time step, cell) values per accumulator chunk
 SAT_STEPS_PER_CHUNK = 500_000  # (time step, satellite) positions per propagation chunk
@@ -208,16 +209,14 @@ def analyze(constellation, grid: Grid, start, duration_s: float, step_s: float,
 
     acc = CoverageAccumulator(grid.weight, n_steps, nfold=nfold, keep_counts=keep_counts)
     earth = check_earth(grid.earth if earth is None else earth)
-    windows = finder = criterion = None
+    windows = finder = None
     if exact:
         resolution_s = _check_number("resolution_s", resolution_s, 0.0,
                                      fix="give the time resolution in seconds, e.g. 1")
         finder = WindowFinder(grid, n_steps, step_s, elevation, nadir, earth=earth,
                               resolution_s=resolution_s)
         windows = WindowAccumulator(len(grid), n_steps * step_s, resolution_s)
-    if earth == "wgs84":
-        eta = np.radians(np.where(np.isinf(nadir), 90.0, nadir))  # >= 90 deg: no cone
-        criterion = (np.radians(elevation), None if np.all(np.isinf(nadir)) else eta, earth)
+    criterion = elevation_criterion(elevation, nadir, earth)
     stream = stream_counts(constellation, grid, start, n_steps, step_s,
                            radius_rad=elevation_footprint(elevation, nadir), threads=threads,
                            windows=finder, criterion=criterion)
@@ -263,6 +262,28 @@ def elevation_footprint(min_elevation_deg, max_nadir_deg=None):
                                  None if nadir is None else nadir[columns])
 
     return radius_rad
+
+
+def elevation_criterion(min_elevation_deg, max_nadir_deg, earth: str):
+    """The ``criterion`` of :class:`CountStream` for an Earth model: ``None`` on the sphere.
+
+    Parameters
+    ----------
+    min_elevation_deg, max_nadir_deg : ndarray, shape (n_sat,)
+        ``inf`` nadir entries: no sensor limit.
+    earth : {"wgs84", "sphere"}
+
+    Returns
+    -------
+    tuple or None
+        ``(min_elevation_rad, max_nadir_rad or None, earth)`` on WGS84 (the kernels' ``count_elevation``);
+        ``None`` on the sphere, where the footprints of :func:`elevation_footprint` are the criterion.
+    """
+    if earth != "wgs84":
+        return None
+    nadir = np.asarray(max_nadir_deg, dtype=float)
+    eta = None if np.all(np.isinf(nadir)) else np.radians(np.where(np.isinf(nadir), 90.0, nadir))
+    return np.radians(np.asarray(min_elevation_deg, dtype=float)), eta, earth
 
 
 class CountStream:

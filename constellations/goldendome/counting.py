@@ -43,7 +43,7 @@ import math
 
 import numpy as np
 
-from ..engine import elevation_footprint, keep_freed_memory, stream_counts
+from ..engine import elevation_criterion, elevation_footprint, keep_freed_memory, stream_counts
 from ..frames import parse_utc
 from ..geometry import EARTH_RADIUS_KM
 from ..grid import global_grid, points
@@ -579,7 +579,6 @@ def tracking_metrics(sensors, sites, start=DEFAULT_START, duration_s: float = 86
     eps = (np.asarray(sensors.min_elevation_deg_per_sat(), dtype=float) if min_elevation_deg is None
            else np.full(n_sat, float(min_elevation_deg)))
     nadir = np.asarray(sensors.max_nadir_deg_per_sat(), dtype=float)
-    eta = None if np.all(np.isinf(nadir)) else np.radians(np.where(np.isinf(nadir), 90.0, nadir))
     grid = points([s.lat_deg for s in sites], [s.lon_deg for s in sites], names=[s.name for s in sites],
                   name="launch sites", earth=EARTH)
     duration = len(t_s) * float(step_s)
@@ -588,7 +587,7 @@ def tracking_metrics(sensors, sites, start=DEFAULT_START, duration_s: float = 86
     windows = WindowAccumulator(len(grid), duration, float(resolution_s))
     stream = stream_counts(sensors, grid, start, len(t_s), step_s, threads=1, windows=finder,
                            radius_rad=elevation_footprint(eps, nadir),
-                           criterion=(np.radians(eps), eta, EARTH))
+                           criterion=elevation_criterion(eps, nadir, EARTH))
     parts = []
     for _, chunk, pieces in stream:  # chunks of time steps: (tc, n_site) counts and k-fold pieces
         parts.append(chunk)

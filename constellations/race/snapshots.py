@@ -34,7 +34,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..engine import elevation_footprint, stream_counts
+from ..engine import elevation_criterion, elevation_footprint, stream_counts
 from ..frames import parse_utc
 from ..grid import Grid, global_grid, points
 from ..metrics import BOUNDARIES, CoverageAccumulator, WindowAccumulator, gap_statistics
@@ -199,7 +199,7 @@ def coverage_by_count(source, grid, start, duration_s: float, step_s: float, cou
     accs = [CoverageAccumulator(grid.weight, n_steps, nfold=(1,)) for _ in uniq]
     bounds = np.concatenate([[0], uniq])
     added = [order[a:b] for a, b in itertools.pairwise(bounds)]  # per snapshot
-    finders = windows = criterion = None
+    finders = windows = None
     if exact and uniq.max() > 0:
         check_exact_step(float(step_s))
         finders = [None if sats.size == 0 else WindowFinder(grid, n_steps, float(step_s), elevation[sats],
@@ -207,12 +207,9 @@ def coverage_by_count(source, grid, start, duration_s: float, step_s: float, cou
                                                             resolution_s=float(resolution_s))
                    for sats in added]  # one per increment: snapshot k is the union of 0 .. k
         windows = [WindowAccumulator(len(grid), duration, float(resolution_s)) for _ in uniq]
-    if grid.earth == "wgs84":
-        eta = np.radians(np.where(np.isinf(nadir), 90.0, nadir))  # >= 90 deg: no cone
-        criterion = (np.radians(elevation), None if np.all(np.isinf(nadir)) else eta, grid.earth)
     stream = stream_counts(source, grid, start, n_steps, step_s, columns=added, threads=1,
                            radius_rad=elevation_footprint(elevation, nadir), windows=finders,
-                           criterion=criterion)
+                           criterion=elevation_criterion(elevation, nadir, grid.earth))
     for item in stream:  # each snapshot adds the satellites launched since the previous one
         t_s, parts = item[0], item[1]
         total = np.zeros((t_s.size, len(grid)), dtype=np.int32)
