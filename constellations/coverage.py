@@ -504,11 +504,16 @@ class RingKernel:
             if len(cache) >= 16:  # many distinct elevations: start a new cache
                 cache = self._elevation_cache = {}
             sliding = np.lib.stride_tricks.sliding_window_view
-            big_t = self.wgs_n * cos2_e - self.wgs_k * self.sin_lat
-            big_v = self.wgs_k**2 - self.wgs_n2 * cos2_e
+            big_t, big_v = self._elevation_terms(cos2_e)
             cache[key] = {name: np.ascontiguousarray(sliding(table, w["k"])[: self._n_ring + 1])
                           for name, table in (("t", big_t), ("v", big_v))}
         return cache[key]
+
+    def _elevation_terms(self, cos2_e: float):
+        """Per-ring ``T = N cos^2 eps - K sin(phi)`` and ``V = K^2 - N^2 cos^2 eps`` of the
+        one-elevation WGS84 formula, shape (n_ring + padding,) each (the compiled kernel reads the
+        same floats)."""
+        return self.wgs_n * cos2_e - self.wgs_k * self.sin_lat, self.wgs_k**2 - self.wgs_n2 * cos2_e
 
     def _cos_half_cone(self, j0, w, radius, z, rho, sin_eta, cos_eta, work1, work2):
         """Lower bound on ``cos(dL)`` from a nadir cone (NaN: the cone does not bind), shape (n_near, k).

@@ -434,9 +434,8 @@ def count_rings(kernel, lat_rad, lon_rad, reach, params, out=None, *, wgs84: boo
         s_e, s_f, s_g, s_h = cos2_e, sin_eta, cos_eta, sin_e
         wt = wv = empty0
         if np.all(cos2_e == cos2_e[0]):  # one elevation: the reference's per-ring T and V
-            c2 = float(cos2_e[0])
-            wt = _vector(tab["wgs_n"] * c2 - tab["wgs_k"] * tab["sin_lat"])
-            wv = _vector(tab["wgs_k"] ** 2 - tab["wgs_n2"] * c2)
+            n_ring = tab["ring_lat"].shape[0]
+            wt, wv = (_vector(x[:n_ring]) for x in kernel._elevation_terms(float(cos2_e[0])))
     else:
         radius = empty1.reshape(1, 1)
         cone = False
