@@ -7,9 +7,9 @@ find gaps and accesses.
 
 import numpy as np
 import pytest
+from shared import observers
 
 import constellations as cs
-from constellations.geometry import EARTH_RADIUS_KM
 
 START = "2025-07-01T00:00:00Z"
 
@@ -17,20 +17,13 @@ START = "2025-07-01T00:00:00Z"
 def brute_force_counts(constellation, grid, duration_s, step_s, earth="sphere"):
     """Satellites above each point's minimum elevation, shape (n_time, n_cell), by vectors.
 
-    ``earth="wgs84"``: observers on the ellipsoid (constants of NIMA TR8350.2 written here), elevation
-    from the geodetic vertical; ``"sphere"``: radius 6,378.137 km, radial vertical.
+    ``earth="wgs84"``: observers on the ellipsoid (``tests/shared.py``, constants written out there),
+    elevation from the geodetic vertical; ``"sphere"``: radius 6,378.137 km, radial vertical.
     """
     n = int(duration_s // step_s)
     t_s = np.arange(n) * step_s
     pos = constellation.propagator(START).positions_ecef_km(t_s)  # (T, N, 3)
-    lat, lon = np.radians(grid.lat_deg), np.radians(grid.lon_deg)
-    up = np.stack([np.cos(lat) * np.cos(lon), np.cos(lat) * np.sin(lon), np.sin(lat)], axis=-1)
-    ground = EARTH_RADIUS_KM * up  # (G, 3)
-    if earth == "wgs84":
-        e2 = (1.0 / 298.257223563) * (2.0 - 1.0 / 298.257223563)
-        n_km = 6378.137 / np.sqrt(1.0 - e2 * np.sin(lat) ** 2)  # prime-vertical radius of curvature
-        ground = np.stack([n_km * np.cos(lat) * np.cos(lon), n_km * np.cos(lat) * np.sin(lon),
-                           n_km * (1.0 - e2) * np.sin(lat)], axis=-1)
+    ground, up = observers(grid.lat_deg, grid.lon_deg, earth)  # (G, 3) each
     eps = np.radians(constellation.min_elevation_deg_per_sat())  # (N,)
     nadir_max = np.radians(constellation.elements().max_nadir_deg)  # (N,), inf: no sensor limit
     counts = np.zeros((n, len(grid)), dtype=int)

@@ -11,6 +11,7 @@ dropped, ends within it of the interval's edges moved to the edge.
 
 import numpy as np
 import pytest
+from shared import A_KM, observers
 
 import constellations as cs
 from constellations.metrics import WindowAccumulator
@@ -19,21 +20,7 @@ from constellations.windows import check_exact_step, wgs84_margin_rad
 
 START = "2025-07-01T00:00:00Z"
 RESOLUTION_S = 1.0
-A_KM, F = 6378.137, 1.0 / 298.257223563  # WGS84 (NIMA TR8350.2), written out independently
 ONE_MS = 1e-3
-
-
-def observers(grid, earth):
-    """Observer positions (km) and local vertical unit vectors, (n_cell, 3) each."""
-    lat, lon = np.radians(grid.lat_deg), np.radians(grid.lon_deg)
-    up = np.stack([np.cos(lat) * np.cos(lon), np.cos(lat) * np.sin(lon), np.sin(lat)], axis=-1)
-    if earth == "sphere":
-        return A_KM * up, up
-    e2 = F * (2 - F)
-    n = A_KM / np.sqrt(1 - e2 * np.sin(lat) ** 2)
-    pos = np.stack([n * np.cos(lat) * np.cos(lon), n * np.cos(lat) * np.sin(lon),
-                    n * (1 - e2) * np.sin(lat)], axis=-1)
-    return pos, up
 
 
 def visible(sat_km, obs_km, up, sin_eps, cos_eta, one_per_time=False):
@@ -68,7 +55,7 @@ def brute_force_pieces(source, grid, duration_s, earth, min_elevation_deg=None):
     eta = np.asarray(source.max_nadir_deg_per_sat(), dtype=float)
     sin_eps = np.sin(np.radians(eps))
     cos_eta = np.where(np.isfinite(eta), np.cos(np.radians(np.where(np.isfinite(eta), eta, 0))), -2.0)
-    obs, up = observers(grid, earth)
+    obs, up = observers(grid.lat_deg, grid.lon_deg, earth)
     t = np.arange(0.0, duration_s + 0.5, 1.0)
     t[-1] = duration_s
     state = np.empty((t.size, len(grid)), dtype=bool)
@@ -326,7 +313,7 @@ def test_wgs84_margin_bounds_the_visible_region():
     lat = rng.uniform(-np.pi / 2, np.pi / 2, n)
     lon = rng.uniform(-np.pi, np.pi, n)
     grid = cs.points(np.degrees(lat), np.degrees(lon))
-    obs, up = observers(grid, "wgs84")
+    obs, up = observers(grid.lat_deg, grid.lon_deg, "wgs84")
     d = lam + rng.uniform(-0.6, 0.6, n) * np.radians(1.0)
     az = rng.uniform(0, 2 * np.pi, n)
     north = np.stack([-np.sin(lat) * np.cos(lon), -np.sin(lat) * np.sin(lon), np.cos(lat)], axis=-1)

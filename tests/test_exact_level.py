@@ -10,7 +10,7 @@ import functools
 
 import numpy as np
 import pytest
-from shared import Subset
+from shared import Subset, observers
 
 import constellations as cs
 from constellations import goldendome as gd
@@ -18,7 +18,6 @@ from constellations.race import coverage_by_count
 from constellations.windows import WindowFinder
 
 START = "2025-07-01T00:00:00Z"
-A_KM, F = 6378.137, 1.0 / 298.257223563  # WGS84 (NIMA TR8350.2), written out independently
 ONE_MS = 1e-3
 TWO_SECONDS = 2.0  # tolerance on a longest stretch: each end to resolution / 2, plus 1 s of slack
 SHARE_TOL = 1e-4  # 1.4 s in 4 h: stretches within 0.5 s of the 1 s resolution may be kept or dropped
@@ -26,17 +25,6 @@ SHARE_TOL = 1e-4  # 1.4 s in 4 h: stretches within 0.5 s of the 1 s resolution m
 SENSORS = cs.walker_delta(60, 6, 1, 800.0, 75.0, min_elevation_deg=15.0)
 SITES = gd.sites_from_points([39.66, 0.0, 62.9, 78.2, -33.9], [124.7, -179.9, 40.6, 15.6, 18.4],
                              ["Sohae-like", "antimeridian", "Plesetsk-like", "Svalbard", "Cape Town"])
-
-
-def wgs84_observers(lat_deg, lon_deg):
-    """Positions (km) and geodetic up vectors of observers at height 0, (n, 3) each."""
-    lat, lon = np.radians(lat_deg), np.radians(lon_deg)
-    e2 = F * (2 - F)
-    n = A_KM / np.sqrt(1 - e2 * np.sin(lat) ** 2)
-    pos = np.stack([n * np.cos(lat) * np.cos(lon), n * np.cos(lat) * np.sin(lon),
-                    n * (1 - e2) * np.sin(lat)], axis=-1)
-    up = np.stack([np.cos(lat) * np.cos(lon), np.cos(lat) * np.sin(lon), np.sin(lat)], axis=-1)
-    return pos, up
 
 
 def in_view_count(sat_km, obs_km, up, min_elevation_deg):
@@ -49,7 +37,7 @@ def in_view_count(sat_km, obs_km, up, min_elevation_deg):
 def brute_force_stretches(source, sites, duration_s, k, min_elevation_deg):
     """Per site, the stretches [(start_s, end_s), ...] with at least k in view, ends bisected to 1 ms."""
     prop = source.propagator(START)
-    obs, up = wgs84_observers([s.lat_deg for s in sites], [s.lon_deg for s in sites])
+    obs, up = observers([s.lat_deg for s in sites], [s.lon_deg for s in sites])
     t = np.arange(0.0, duration_s + 0.5, 1.0)
     t[-1] = duration_s
     ok = np.empty((t.size, len(sites)), dtype=bool)

@@ -1,10 +1,10 @@
 """WGS84 observers: the counting kernels against a brute force and skyfield, ellipsoid areas, half-widths.
 
 The brute force uses nothing of the package's geometry: it places each observer on the ellipsoid from the
-WGS84 constants written below, takes the geodetic normal as its vertical and computes every elevation and
-nadir angle from vectors. Kernel and brute force must agree exactly, except for (time, cell) pairs where a
-satellite's elevation (or nadir angle) is within ``TIE_RAD`` of the threshold: there the last bits of two
-different float computations decide.
+WGS84 constants written out in ``tests/shared.py``, takes the geodetic normal as its vertical and computes
+every elevation and nadir angle from vectors. Kernel and brute force must agree exactly, except for (time,
+cell) pairs where a satellite's elevation (or nadir angle) is within ``TIE_RAD`` of the threshold: there
+the last bits of two different float computations decide.
 """
 
 import datetime as dt
@@ -12,6 +12,7 @@ import datetime as dt
 import numpy as np
 import pytest
 from scipy.integrate import quad
+from shared import A_KM, E2, F, observers
 from skyfield.api import EarthSatellite, load, wgs84
 
 import constellations as cs
@@ -20,23 +21,8 @@ from constellations.earth import ring_half_width_rad
 from constellations.geometry import central_angle_rad
 from constellations.sources.datafiles import data_dir
 
-A_KM = 6378.137  # WGS84 semi-major axis (NIMA TR8350.2), written here independently of the package
-F = 1.0 / 298.257223563  # WGS84 flattening
-E2 = F * (2.0 - F)
 WGS84_SURFACE_KM2 = 510_065_621.7  # NIMA TR8350.2 table 3.4 (5.10065622e8 m^2 x 1e6), 0.1 km^2 digits
 TIE_RAD = 1e-9  # elevations this close to the threshold may fall either way (float rounding)
-
-
-def observers(lat_deg, lon_deg, earth="wgs84"):
-    """Positions (n, 3), km, and local vertical unit vectors (n, 3) of observers at height 0."""
-    phi, lon = np.broadcast_arrays(np.radians(lat_deg), np.radians(lon_deg))
-    up = np.stack([np.cos(phi) * np.cos(lon), np.cos(phi) * np.sin(lon), np.sin(phi)], axis=-1)
-    if earth == "sphere":
-        return A_KM * up, up
-    n_km = A_KM / np.sqrt(1.0 - E2 * np.sin(phi) ** 2)
-    pos = np.stack([n_km * np.cos(phi) * np.cos(lon), n_km * np.cos(phi) * np.sin(lon),
-                    n_km * (1.0 - E2) * np.sin(phi)], axis=-1)
-    return pos, up
 
 
 def satellites(lat, lon, radius_km):
