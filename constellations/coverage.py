@@ -93,9 +93,14 @@ def _sphere_footprint_rad(radius, eps, eta):
 
 
 def _reach(lon_rad, radius, eps, eta):
-    """:func:`constellations.earth.reach_rad` per (time, satellite); -1 where never visible."""
+    """:func:`constellations.earth.reach_rad` per (time, satellite), shape (n_time, n_sat); -1 where
+    never visible. A read-only broadcast of one row when it is the same at every step (per-satellite
+    radii and no NaN longitude): the compiled kernel then reads one row instead of a copy per chunk."""
     reach = reach_rad(radius, eps, eta)
-    return np.where(np.isfinite(lon_rad) & np.isfinite(reach), reach, -1.0)
+    reach = np.where(np.isfinite(reach), reach, -1.0)
+    if reach.ndim == 1 and np.isfinite(lon_rad).all():
+        return np.broadcast_to(reach, np.shape(lon_rad))
+    return np.where(np.isfinite(lon_rad), reach, -1.0)
 
 
 class RingKernel:

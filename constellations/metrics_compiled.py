@@ -6,7 +6,7 @@ the n-fold masks, the transitions) and sorts the transitions by cell; this pass 
 row and updates every per-cell total and n-fold counter (loops over cells that vectorize), the open
 runs and the gap list in place: the same integers, and the gaps in the same order (by cell, then time;
 a first pass counts each cell's gaps so every one goes to its place). The two per-step weighted sums
-(``coverage_fraction``, ``visible_mean_weighted``) are summed over cells in order rather than by the
+(``coverage_fraction``, ``visible_mean_weighted``) are summed in vector lanes rather than by the
 reference's BLAS dot products: they agree to about 1e-15 (relative). It runs without the GIL, next to
 the counting threads.
 
@@ -53,14 +53,31 @@ def _gap_offsets(counts, t0, state, offset):
     return offset[n_cell]
 
 
+@njit(cache=True, nogil=True, error_model="numpy", fastmath={"reassoc"})
+def _weighted_sums(row, w_norm):
+    """``(sum of w over the covered cells, sum of count * w)`` of one step; ``row``, ``w_norm``: (n_cell,).
+
+    ``reassoc`` lets the loop add in vector lanes (the accumulator 1.15x faster on case g): like the
+    reference's BLAS dot products, the sums equal the ordered ones to about 1e-15.
+    """
+    cov_sum = 0.0
+    mean_sum = 0.0
+    for c in range(row.shape[0]):
+        k = row[c]
+        w = w_norm[c]
+        cov_sum += w if k > 0 else 0.0
+        mean_sum += k * w
+    return cov_sum, mean_sum
+
+
 @njit(cache=True, nogil=True, error_model="numpy")
 def _add(counts, t0, w_norm, nfold, count_sum, count_min, count_max, covered_steps, nfold_steps,
          first_covered, access_count, state, run_start, coverage_fraction, visible_mean_weighted,
          offset, gap_cell, gap_len, gap_edge):
     """Update the accumulator's arrays in place with ``counts`` (n_time, n_cell) of steps ``t0 ..``.
 
-    Step by step over all cells: the totals in one loop that vectorizes, then the weighted sums and
-    the rare transitions (run ends) in a second one.
+    Step by step over all cells: the totals in one loop that vectorizes, the weighted sums in
+    another (:func:`_weighted_sums`), then the rare transitions (run ends).
     """
     n_time, n_cell = counts.shape
     if t0 == 0:
@@ -83,14 +100,9 @@ def _add(counts, t0, w_norm, nfold, count_sum, count_min, count_max, covered_ste
             steps = nfold_steps[i]
             for c in range(n_cell):  # vectorizes
                 steps[c] += row[c] >= level
-        cov_sum = 0.0
-        mean_sum = 0.0
+        coverage_fraction[step], visible_mean_weighted[step] = _weighted_sums(row, w_norm)
         for c in range(n_cell):
-            k = row[c]
-            cov = k > 0
-            w = w_norm[c]
-            cov_sum += w if cov else 0.0
-            mean_sum += k * w
+            cov = row[c] > 0
             if cov != state[c]:  # a run ends; a gap when coverage begins
                 if cov:
                     if first_covered[c] < 0:
@@ -103,8 +115,6 @@ def _add(counts, t0, w_norm, nfold, count_sum, count_min, count_max, covered_ste
                     gap_edge[g] = run_start[c] == 0
                 run_start[c] = step
                 state[c] = cov
-        coverage_fraction[step] = cov_sum
-        visible_mean_weighted[step] = mean_sum
 
 
 def add(acc, counts) -> None:

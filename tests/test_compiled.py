@@ -152,6 +152,30 @@ def test_mixed_elevation_blocks_follow_the_reference(monkeypatch):
     np.testing.assert_array_equal(numba_counts, numpy_counts)
 
 
+@pytest.mark.parametrize("earth", ["wgs84", "sphere"])
+def test_footprints_wider_than_the_stack_scratch_are_counted_in_pieces(earth, backend, monkeypatch):
+    """GEO and MEO footprints over more rings than the kernel's stack scratch holds (several pieces)."""
+    grid = cs.box_grid(-80.0, 80.0, -20.0, 20.0, spacing_deg=0.25, earth=earth)
+    assert len(grid.rings.lat_rad) > coverage_compiled.STACK_SLOTS
+    rng = np.random.default_rng(5)
+    lat = rng.uniform(-0.7, 0.7, (2, 6))
+    lon = rng.uniform(-0.4, 0.4, (2, 6))
+    radius = np.array([42164.0, 42164.0, 26560.0, 26560.0, 42164.0, 7000.0])
+    eps = np.radians([5.0, 10.0, 0.0, 20.0, 0.0, 25.0])
+    counts = RingKernel(grid).count_elevation(lat, lon, radius, eps, earth=earth)
+    monkeypatch.setenv(kernels.ENV_VAR, "numpy")
+    reference = RingKernel(grid).count_elevation(lat, lon, radius, eps, earth=earth)
+    np.testing.assert_array_equal(counts, reference)
+    if earth == "wgs84":
+        brute, ties = brute_wgs84(grid, lat, lon, radius, eps)
+    else:
+        lam = central_angle_rad(radius - cs.geometry.EARTH_RADIUS_KM, np.degrees(eps), None)
+        brute, ties = brute_sphere(grid, lat, lon, lam)
+    assert ties <= 2
+    assert np.sum(counts != brute) <= ties
+    assert counts.max() >= 4  # the GEO footprints overlap
+
+
 def test_undecided_interval_ends_are_resolved_with_numpy_arccos(monkeypatch):
     """Force the guarded rounding to give up often: the counts stay those of the reference."""
     grid = cs.global_grid(spacing_deg=4.0)
