@@ -207,30 +207,88 @@ def _slot(cos_d, x, inv, n_f, pos, err):
     return pos + np.int64(first), pos + np.int64(end), sure | (not full)
 
 
+@njit(cache=True, error_model="numpy", inline="always")
+def _cos_sphere(jj, a, b, c, sin_lat, cos_lat):
+    """Spherical ``cos D`` of ring ``jj``: ``(sin lat_j (-sin lat_s) + cos lambda) / (cos lat_j cos lat_s)``
+    with ``a = -sin lat_s``, ``b = cos lat_s``, ``c = cos lambda``, in the reference's order."""
+    q = sin_lat[jj] * a
+    q = q + c
+    return q / (cos_lat[jj] * b)
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def _cos_tables(jj, z2, r2, se_rho, c, z_rho, wk, wv, wt, sin_lat, wsec):
+    """One-elevation WGS84 ``cos D`` of ring ``jj`` from the reference's per-ring ``T`` (``wt``) and ``V``
+    (``wv``), in its order; satellite: ``2 z``, ``r^2``, ``sin(eps) / rho``, ``1 / rho``, ``z / rho``."""
+    q = wk[jj] * z2
+    q = q + wv[jj]
+    q = q + r2
+    q = math.sqrt(q) if q >= 0.0 else math.nan
+    q = q * se_rho
+    q = q + wt[jj] * c
+    q = q - sin_lat[jj] * z_rho
+    return q * wsec[jj]
+
+
+@njit(cache=True, nogil=True, error_model="numpy", inline="always")
+def _scatter(t, base, n_k, j0, lo_s, p_start, p_end, sure, cos_d, inv_dlon, xoff, n_f, pos, err_libm,
+             diff, und_j, und_x, und_c, n_und):
+    """Scatter the slots ``base .. base + n_k - 1`` of a satellite whose first ring is ``j0``; ends the
+    polynomial arccos leaves open from the C library's acos (or, undecided, afterwards from NumPy's).
+    Returns the step's number of undecided slots so far."""
+    for k in range(n_k):
+        i = base + np.uint64(k)
+        p0, p1 = p_start[i], p_end[i]
+        if not sure[i]:
+            jj = j0 + k
+            cd = cos_d[i] if cos_d[i] >= -1.0 else -1.0
+            inv = inv_dlon[jj]
+            x = lo_s * inv + xoff[jj]
+            first, end = _ends(x, math.acos(cd), err_libm, inv)
+            if math.isnan(first):  # undecided: added afterwards with NumPy's arccos
+                if n_und < und_j.shape[1]:
+                    und_j[t, n_und] = jj
+                    und_x[t, n_und] = x
+                    und_c[t, n_und] = cd
+                n_und += 1
+                continue
+            top = n_f[jj] + first
+            end = min(max(end, first), top)
+            p0, p1 = pos[jj] + np.int64(first), pos[jj] + np.int64(end)
+        diff[p0] += 1
+        diff[p1] -= 1
+    return n_und
+
+
 @njit(cache=True, nogil=True, error_model="numpy")
 def _ring_step(t, kind, cone, n_slot, lat, lon, reach, k_sat, s_a, s_b, s_c, s_d, s_e, s_f, s_g, s_h,
                radius, ring_lat, lat_min, lat_max, sin_lat, cos_lat, inv_dlon, xoff, n_f, pos,
                wk, wn, wn2, wsec, wp2, wh, w2ncos, wt, wv, fold1, fold2, diff, out,
-               und_j, und_x, und_c, und_n, err_poly, err_libm):
+               und_j, und_x, und_c, und_n, err_poly, err_libm, paired):
     """Count one time step ``t`` into ``out[t]``; ``diff`` is this thread's row buffer.
 
     Per satellite, one loop over ``n_slot`` rings from its first (a multiple of the vector width;
     the ring tables are padded, and only the satellite's own ``k_sat`` rings are scattered) forms
-    ``cos D`` and both interval ends into stack scratch (:func:`_stack_scratch`; footprints over
-    :data:`STACK_SLOTS` rings in pieces); the ring index is unsigned, so that its table loads are
-    contiguous (a signed index needs numba's negative-index wraparound, which turns them into
-    gathers). ``diff`` is shifted by one: position 0 takes the reference's dropped start at -1.
-    ``wt, wv``: the per-ring ``T`` and ``V`` of the one-elevation formula for the one ``cos^2(eps)``
-    of every satellite (the reference's ``RingKernel._elevation_tables``), or empty.
+    ``cos D`` and both interval ends into stack scratch (:func:`_stack_scratch`); the ring index is
+    unsigned, so that its table loads are contiguous (a signed index needs numba's negative-index
+    wraparound, which turns them into gathers). Satellites on the spherical or the one-elevation
+    WGS84 formula whose loop fits in half the scratch go in pairs, both in one loop: two independent
+    chains of dependent operations per iteration (1.2x). The others (mixed elevations, nadir cones,
+    footprints over :data:`STACK_SLOTS` rings, in pieces) go one by one. ``diff`` is shifted by one:
+    position 0 takes the reference's dropped start at -1. ``wt, wv``: the per-ring ``T`` and ``V`` of
+    the one-elevation formula for the one ``cos^2(eps)`` of every satellite (the reference's
+    ``RingKernel._elevation_tables``), or empty. ``paired``: scratch of ``n_sat`` entries.
     """
     p_start = carray(_stack_scratch(pos), STACK_SLOTS)
     p_end = carray(_stack_scratch(pos), STACK_SLOTS)
     sure = carray(_stack_scratch(_BOOL), STACK_SLOTS)
     cos_d = carray(_stack_scratch(n_f), STACK_SLOTS)
+    half = np.uint64(STACK_SLOTS // 2)  # the second satellite of a pair: slots from here
     n_sat = lat.shape[1]
     n_ring = ring_lat.shape[0]
     diff[:] = 0
     n_und = 0
+    n_pair = 0
     zero = np.int64(0)
     t = np.int64(t)
     t_reach = t if reach.shape[0] > 1 else zero  # (1, n_sat) rows: the same for every step
@@ -239,10 +297,15 @@ def _ring_step(t, kind, cone, n_slot, lat, lon, reach, k_sat, s_a, s_b, s_c, s_d
     t_d = t if s_d.shape[0] > 1 else zero
     inv_spacing = (n_ring - 1) / (ring_lat[n_ring - 1] - ring_lat[0]) if n_ring > 1 else 0.0
     tables = wv.shape[0] > 0 and not cone
+    pairs = n_slot <= STACK_SLOTS // 2 and (kind == SPHERE or tables)
     for s in range(n_sat):
         la = lat[t, s]
         re = reach[t_reach, s]
         if not (la + re >= lat_min and la - re <= lat_max and re >= 0.0):
+            continue
+        if pairs and (kind == SPHERE or not math.isnan(s_d[t_d, s])):
+            paired[n_pair] = s  # counted below, two at a time
+            n_pair += 1
             continue
         j_first = _first_ring(ring_lat, la - re, inv_spacing)
         n_own = min(k_sat[s], n_ring - j_first)
@@ -251,13 +314,11 @@ def _ring_step(t, kind, cone, n_slot, lat, lon, reach, k_sat, s_a, s_b, s_c, s_d
             j0 = j_first + k0
             u0 = np.uint64(j0)
             m = min(n_slot - k0, STACK_SLOTS)
-            if kind == SPHERE:  # (sin lat_j (-sin lat_s) + cos lambda) / (cos lat_j cos lat_s)
+            if kind == SPHERE:
                 a, b, c = s_a[t, s], s_b[t, s], s_c[t_c, s]
                 for k in range(m):
                     jj = u0 + np.uint64(k)
-                    q = sin_lat[jj] * a
-                    q = q + c
-                    q = q / (cos_lat[jj] * b)
+                    q = _cos_sphere(jj, a, b, c, sin_lat, cos_lat)
                     cos_d[k] = q
                     inv = inv_dlon[jj]
                     p_start[k], p_end[k], sure[k] = _slot(q, lo_s * inv + xoff[jj], inv, n_f[jj], pos[jj],
@@ -274,18 +335,10 @@ def _ring_step(t, kind, cone, n_slot, lat, lon, reach, k_sat, s_a, s_b, s_c, s_d
                     kind_s = WGS84_GENERAL
                     d = s_h[s]
                 if kind_s == WGS84_ONE_ELEVATION and tables:
-                    # one elevation, no cone: the reference's formula with its per-ring T and V, in its order
                     z2, r2, se_rho, z_rho = 2.0 * a, r * r, d * c, a * c
                     for k in range(m):
                         jj = u0 + np.uint64(k)
-                        q = wk[jj] * z2
-                        q = q + wv[jj]
-                        q = q + r2
-                        q = math.sqrt(q) if q >= 0.0 else math.nan
-                        q = q * se_rho
-                        q = q + wt[jj] * c
-                        q = q - sin_lat[jj] * z_rho
-                        q = q * wsec[jj]
+                        q = _cos_tables(jj, z2, r2, se_rho, c, z_rho, wk, wv, wt, sin_lat, wsec)
                         cos_d[k] = q
                         inv = inv_dlon[jj]
                         p_start[k], p_end[k], sure[k] = _slot(q, lo_s * inv + xoff[jj], inv, n_f[jj],
@@ -300,28 +353,52 @@ def _ring_step(t, kind, cone, n_slot, lat, lon, reach, k_sat, s_a, s_b, s_c, s_d
                         inv = inv_dlon[jj]
                         p_start[k], p_end[k], sure[k] = _slot(q, lo_s * inv + xoff[jj], inv, n_f[jj],
                                                               pos[jj], err_poly)
-            # scatter the satellite's own rings; ends the polynomial arccos leaves open from the C
-            # library's acos (or afterwards, NumPy's)
-            for k in range(min(n_own - k0, m)):
-                p0, p1 = p_start[k], p_end[k]
-                if not sure[k]:
-                    jj = j0 + k
-                    cd = cos_d[k] if cos_d[k] >= -1.0 else -1.0
-                    inv = inv_dlon[jj]
-                    x = lo_s * inv + xoff[jj]
-                    first, end = _ends(x, math.acos(cd), err_libm, inv)
-                    if math.isnan(first):  # undecided: added afterwards with NumPy's arccos
-                        if n_und < und_j.shape[1]:
-                            und_j[t, n_und] = jj
-                            und_x[t, n_und] = x
-                            und_c[t, n_und] = cd
-                        n_und += 1
-                        continue
-                    top = n_f[jj] + first
-                    end = min(max(end, first), top)
-                    p0, p1 = pos[jj] + np.int64(first), pos[jj] + np.int64(end)
-                diff[p0] += 1
-                diff[p1] -= 1
+            n_und = _scatter(t, np.uint64(0), min(n_own - k0, m), j0, lo_s, p_start, p_end, sure, cos_d,
+                             inv_dlon, xoff, n_f, pos, err_libm, diff, und_j, und_x, und_c, n_und)
+    for i in range(0, n_pair, 2):
+        s, s2 = paired[i], paired[min(i + 1, n_pair - 1)]  # an odd last one: formed twice, counted once
+        j0 = _first_ring(ring_lat, lat[t, s] - reach[t_reach, s], inv_spacing)
+        j2 = _first_ring(ring_lat, lat[t, s2] - reach[t_reach, s2], inv_spacing)
+        u0, u2 = np.uint64(j0), np.uint64(j2)
+        lo_s, lo_2 = lon[t, s], lon[t, s2]
+        if kind == SPHERE:
+            a, b, c = s_a[t, s], s_b[t, s], s_c[t_c, s]
+            a2, b2, c2 = s_a[t, s2], s_b[t, s2], s_c[t_c, s2]
+            for k in range(n_slot):
+                jj, j_2, k2 = u0 + np.uint64(k), u2 + np.uint64(k), half + np.uint64(k)
+                q = _cos_sphere(jj, a, b, c, sin_lat, cos_lat)
+                q2 = _cos_sphere(j_2, a2, b2, c2, sin_lat, cos_lat)
+                cos_d[k] = q
+                inv = inv_dlon[jj]
+                p_start[k], p_end[k], sure[k] = _slot(q, lo_s * inv + xoff[jj], inv, n_f[jj], pos[jj],
+                                                      err_poly)
+                cos_d[k2] = q2
+                inv = inv_dlon[j_2]
+                p_start[k2], p_end[k2], sure[k2] = _slot(q2, lo_2 * inv + xoff[j_2], inv, n_f[j_2],
+                                                         pos[j_2], err_poly)
+        else:
+            r, r_2 = radius[t_radius, s], radius[t_radius, s2]
+            a, a2 = r * s_a[t, s], r_2 * s_a[t, s2]
+            c, c2 = 1.0 / (r * s_b[t, s]), 1.0 / (r_2 * s_b[t, s2])
+            z2, r2, se_rho, z_rho = 2.0 * a, r * r, s_d[t_d, s] * c, a * c
+            z2_2, r2_2, se_rho2, z_rho2 = 2.0 * a2, r_2 * r_2, s_d[t_d, s2] * c2, a2 * c2
+            for k in range(n_slot):
+                jj, j_2, k2 = u0 + np.uint64(k), u2 + np.uint64(k), half + np.uint64(k)
+                q = _cos_tables(jj, z2, r2, se_rho, c, z_rho, wk, wv, wt, sin_lat, wsec)
+                q2 = _cos_tables(j_2, z2_2, r2_2, se_rho2, c2, z_rho2, wk, wv, wt, sin_lat, wsec)
+                cos_d[k] = q
+                inv = inv_dlon[jj]
+                p_start[k], p_end[k], sure[k] = _slot(q, lo_s * inv + xoff[jj], inv, n_f[jj], pos[jj],
+                                                      err_poly)
+                cos_d[k2] = q2
+                inv = inv_dlon[j_2]
+                p_start[k2], p_end[k2], sure[k2] = _slot(q2, lo_2 * inv + xoff[j_2], inv, n_f[j_2],
+                                                         pos[j_2], err_poly)
+        n_und = _scatter(t, np.uint64(0), min(k_sat[s], n_ring - j0), j0, lo_s, p_start, p_end, sure,
+                         cos_d, inv_dlon, xoff, n_f, pos, err_libm, diff, und_j, und_x, und_c, n_und)
+        if i + 1 < n_pair:
+            n_und = _scatter(t, half, min(k_sat[s2], n_ring - j2), j2, lo_2, p_start, p_end, sure, cos_d,
+                             inv_dlon, xoff, n_f, pos, err_libm, diff, und_j, und_x, und_c, n_und)
     und_n[t] = n_und
     acc = 0
     for p in range(1, diff.shape[0]):
@@ -339,10 +416,11 @@ def _ring_counts_parallel(kind, cone, n_slot, lat, lon, reach, k_sat, s_a, s_b, 
     """All steps, ``prange`` over time (each step has its own row buffer)."""
     for t in prange(lat.shape[0]):
         diff = np.empty(length + 1, dtype=row_like.dtype)
+        paired = np.empty(lat.shape[1], dtype=np.int64)
         _ring_step(t, kind, cone, n_slot, lat, lon, reach, k_sat, s_a, s_b, s_c, s_d, s_e, s_f, s_g, s_h,
                    radius, ring_lat, lat_min, lat_max, sin_lat, cos_lat, inv_dlon, xoff, n_f, pos,
                    wk, wn, wn2, wsec, wp2, wh, w2ncos, wt, wv, fold1, fold2, diff, out,
-                   und_j, und_x, und_c, und_n, err_poly, err_libm)
+                   und_j, und_x, und_c, und_n, err_poly, err_libm, paired)
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
@@ -352,11 +430,12 @@ def _ring_counts_serial(kind, cone, n_slot, lat, lon, reach, k_sat, s_a, s_b, s_
                         out, und_j, und_x, und_c, und_n, err_poly, err_libm):
     """All steps in this thread, one row buffer (for callers that are worker threads themselves)."""
     diff = np.empty(length + 1, dtype=row_like.dtype)
+    paired = np.empty(lat.shape[1], dtype=np.int64)
     for t in range(lat.shape[0]):
         _ring_step(t, kind, cone, n_slot, lat, lon, reach, k_sat, s_a, s_b, s_c, s_d, s_e, s_f, s_g, s_h,
                    radius, ring_lat, lat_min, lat_max, sin_lat, cos_lat, inv_dlon, xoff, n_f, pos,
                    wk, wn, wn2, wsec, wp2, wh, w2ncos, wt, wv, fold1, fold2, diff, out,
-                   und_j, und_x, und_c, und_n, err_poly, err_libm)
+                   und_j, und_x, und_c, und_n, err_poly, err_libm, paired)
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
